@@ -1,0 +1,202 @@
+"""Image-to-LaTeX model: a small CNN encoder and a transformer decoder.
+
+Encoder: grey input (mean of the 3 channels, in the graph) -> 4 conv stages
+(H/16 x W/8 grid) -> learned row and column embeddings -> LayerNorm. It also
+projects, once per image, the cross-attention keys and values of every decoder
+layer, so the exported encoder's `last_hidden_state` carries them and no decoder
+step recomputes them (transformers.js passes it to every step untouched).
+
+Decoder: pre-LN transformer, learned positions, self-attention KV cache.
+"""
+import math
+from dataclasses import dataclass, asdict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int
+    d_model: int = 192
+    n_heads: int = 4
+    n_layers: int = 3
+    d_ff: int = 768
+    max_len: int = 256          # decoder positions (>= max_new_tokens + 1)
+    max_cols: int = 160         # encoder columns (W/8): 1024 px + slack
+    rows: int = 4               # encoder rows (64 px / 16)
+    channels: tuple = (32, 64, 128)
+    dropout: float = 0.1
+
+    def to_dict(self):
+        d = asdict(self)
+        d["channels"] = list(self.channels)
+        return d
+
+
+def conv_bn(cin, cout, stride):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c1 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.b1 = nn.BatchNorm2d(c)
+        self.c2 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.b2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        y = F.relu(self.b1(self.c1(x)))
+        return F.relu(x + self.b2(self.c2(y)))
+
+
+class Encoder(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        c1, c2, c3 = cfg.channels
+        D = cfg.d_model
+        self.cfg = cfg
+        self.body = nn.Sequential(
+            conv_bn(1, c1, 2),              # H/2,  W/2
+            conv_bn(c1, c2, 2),             # H/4,  W/4
+            ResBlock(c2),
+            conv_bn(c2, c3, 2),             # H/8,  W/8
+            ResBlock(c3),
+            conv_bn(c3, D, (2, 1)),         # H/16, W/8
+            ResBlock(D),
+        )
+        self.row = nn.Parameter(torch.randn(cfg.rows, D) * 0.02)
+        self.col = nn.Parameter(torch.randn(cfg.max_cols, D) * 0.02)
+        self.ln = nn.LayerNorm(D)
+
+    def forward(self, x):
+        """x: [B,1,H,W] in [-1,1] (white = 1). Returns memory [B, S, D]."""
+        f = self.body(x)                                       # [B,D,R,C]
+        B, D, R, C = f.shape
+        pos = self.row[:R, None, :] + self.col[None, :C, :]    # [R,C,D]
+        f = f.permute(0, 2, 3, 1) + pos                        # [B,R,C,D]
+        return self.ln(f.reshape(B, R * C, D))
+
+
+def split_heads(x, h):
+    B, T, D = x.shape
+    return x.view(B, T, h, D // h).transpose(1, 2)
+
+
+def merge_heads(x):
+    B, H, T, Dh = x.shape
+    return x.transpose(1, 2).reshape(B, T, H * Dh)
+
+
+def attention(q, k, v, mask=None):
+    s = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        s = s.masked_fill(mask, -1e9)
+    return F.softmax(s, dim=-1) @ v
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        D = cfg.d_model
+        self.h = cfg.n_heads
+        self.ln1, self.ln2, self.ln3 = nn.LayerNorm(D), nn.LayerNorm(D), nn.LayerNorm(D)
+        self.qkv = nn.Linear(D, 3 * D)
+        self.o = nn.Linear(D, D)
+        self.cq = nn.Linear(D, D)
+        self.ckv = nn.Linear(D, 2 * D)   # applied to the encoder memory, once per image
+        self.co = nn.Linear(D, D)
+        self.ff1, self.ff2 = nn.Linear(D, cfg.d_ff), nn.Linear(cfg.d_ff, D)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def cross_kv(self, memory):
+        k, v = self.ckv(memory).chunk(2, dim=-1)
+        return split_heads(k, self.h), split_heads(v, self.h)
+
+    def forward(self, x, cross_k, cross_v, past_k=None, past_v=None, mask=None):
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        q, k, v = split_heads(q, self.h), split_heads(k, self.h), split_heads(v, self.h)
+        if past_k is not None:
+            k = torch.cat([past_k, k], dim=2)
+            v = torch.cat([past_v, v], dim=2)
+        x = x + self.drop(self.o(merge_heads(attention(q, k, v, mask))))
+        q = split_heads(self.cq(self.ln2(x)), self.h)
+        x = x + self.drop(self.co(merge_heads(attention(q, cross_k, cross_v))))
+        x = x + self.drop(self.ff2(self.drop(F.gelu(self.ff1(self.ln3(x))))))
+        return x, k, v
+
+
+class Decoder(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.emb = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.pos = nn.Embedding(cfg.max_len, cfg.d_model)
+        self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.n_layers))
+        self.ln = nn.LayerNorm(cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, cfg.vocab_size)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def cross(self, memory):
+        """Per layer (k, v) of the cross-attention, computed once per image."""
+        return [layer.cross_kv(memory) for layer in self.layers]
+
+    def forward(self, ids, cross, past=None):
+        """ids [B,T]; cross: list of (k,v); past: list of (k,v) or None.
+        Returns logits [B,T,V] and the new past."""
+        T = ids.shape[1]
+        P = 0 if past is None else past[0][0].shape[2]
+        pos = torch.arange(P, P + T, device=ids.device)
+        x = self.drop(self.emb(ids) + self.pos(pos)[None])
+        qpos = torch.arange(P, P + T, device=ids.device)[:, None]
+        kpos = torch.arange(0, P + T, device=ids.device)[None, :]
+        mask = kpos > qpos
+        presents = []
+        for i, layer in enumerate(self.layers):
+            pk, pv = (None, None) if past is None else past[i]
+            x, k, v = layer(x, cross[i][0], cross[i][1], pk, pv, mask)
+            presents.append((k, v))
+        return self.head(self.ln(x)), presents
+
+
+class OCRModel(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = Encoder(cfg)
+        self.decoder = Decoder(cfg)
+
+    def forward(self, images, ids):
+        """Teacher forcing: images [B,1,H,W], ids [B,T] (starting with BOS). Logits [B,T,V]."""
+        cross = self.decoder.cross(self.encoder(images))
+        logits, _ = self.decoder(ids, cross)
+        return logits
+
+    @torch.no_grad()
+    def greedy(self, images, bos, eos, max_new=200, return_probs=False):
+        """Batched greedy decoding with the KV cache. Returns a list of token-id lists."""
+        B = images.shape[0]
+        cross = self.decoder.cross(self.encoder(images))
+        ids = torch.full((B, 1), bos, dtype=torch.long, device=images.device)
+        past = None
+        out = [[] for _ in range(B)]
+        done = torch.zeros(B, dtype=torch.bool)
+        for _ in range(max_new):
+            logits, past = self.decoder(ids[:, -1:], cross, past)
+            nxt = logits[:, -1].argmax(-1)
+            for b in range(B):
+                if not done[b]:
+                    if int(nxt[b]) == eos:
+                        done[b] = True
+                    else:
+                        out[b].append(int(nxt[b]))
+            if bool(done.all()):
+                break
+            ids = torch.cat([ids, nxt[:, None]], dim=1)
+        return out
+
+
+def count_params(m):
+    return sum(p.numel() for p in m.parameters())
