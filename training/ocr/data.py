@@ -58,11 +58,13 @@ class Vocab:
 # ---------------------------------------------------------------- sources
 class Sample:
     """One training image: a loader for its grey pixels and its target."""
-    __slots__ = ("load", "latex", "n", "kind")
+    __slots__ = ("load", "latex", "n", "kind", "width")
 
-    def __init__(self, load, latex, kind):
+    def __init__(self, load, latex, kind, width=None):
         self.load, self.latex, self.kind = load, latex, kind
         self.n = len(latex.split())
+        # approximate fitted width (64 px high), for bucketing; unknown -> guess from length
+        self.width = width if width is not None else 30 + 12 * self.n
 
 
 def read_pack(name, vocab=None):
@@ -75,7 +77,8 @@ def read_pack(name, vocab=None):
             if vocab is not None and not vocab.covers(r["latex"]):
                 continue
             off, w, h = r["offset"], r["w"], r["h"]
-            out.append(Sample(lambda off=off, w=w, h=h: np.asarray(mm[off:off + w * h]).reshape(h, w), r["latex"], "printed"))
+            out.append(Sample(lambda off=off, w=w, h=h: np.asarray(mm[off:off + w * h]).reshape(h, w), r["latex"], "printed",
+                          min(1024.0, w * 64.0 / h)))
     return out
 
 
@@ -195,7 +198,7 @@ class Batcher:
             s = g[self.rng.randrange(len(g))]
             if s.n <= max_len:
                 picked.append(s)
-        # bucket by target length so padding is small, then take one bucket
-        picked.sort(key=lambda s: s.n)
+        # bucket by image width so padding is small, then take one bucket
+        picked.sort(key=lambda s: s.width)
         k = self.rng.randrange(8)
         return picked[k * self.batch_size:(k + 1) * self.batch_size]

@@ -1,0 +1,91 @@
+import { useEffect } from 'react';
+import { useApp } from './context.tsx';
+import { usePerturbedImage, useRecognition } from './effects.ts';
+import { InputPanel } from '../input/InputPanel.tsx';
+import { useImageInput } from '../input/useImageInput.ts';
+import { PerturbPanel } from '../perturb/PerturbPanel.tsx';
+import { Pane } from '../compare/Pane.tsx';
+import { SplitView } from '../compare/SplitView.tsx';
+
+function Alerts() {
+  const { state, dispatch } = useApp();
+  return (
+    <div className="alerts">
+      {state.alerts.map((a) => (
+        <div key={a.id} className="alert" role="alert">
+          <span>{a.message}</span>
+          <button type="button" aria-label="Dismiss message" onClick={() => dispatch({ type: 'dismissAlert', id: a.id })}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** Drop and paste work anywhere on the page. */
+function useGlobalDropAndPaste() {
+  const take = useImageInput();
+  useEffect(() => {
+    const onPaste = (e: ClipboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA') && !e.clipboardData?.files.length) return;
+      const file = [...(e.clipboardData?.files ?? [])][0];
+      if (file) {
+        e.preventDefault();
+        void take(file, file.name || 'pasted image', 'paste');
+      }
+    };
+    const onDragOver = (e: DragEvent) => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+    };
+    const onDrop = (e: DragEvent) => {
+      const file = e.dataTransfer?.files[0];
+      if (!file) return;
+      e.preventDefault();
+      void take(file, file.name, 'drop');
+    };
+    window.addEventListener('paste', onPaste);
+    window.addEventListener('dragover', onDragOver);
+    window.addEventListener('drop', onDrop);
+    return () => {
+      window.removeEventListener('paste', onPaste);
+      window.removeEventListener('dragover', onDragOver);
+      window.removeEventListener('drop', onDrop);
+    };
+  }, [take]);
+}
+
+export function App() {
+  const { state, dispatch } = useApp();
+  usePerturbedImage();
+  useRecognition();
+  useGlobalDropAndPaste();
+  const perturbed = state.perturbed && state.input && state.perturbed.inputId === state.input.id ? state.perturbed.raster : null;
+  return (
+    <div className="app">
+      <header className="app-head">
+        <h1>LaTeX OCR Playground</h1>
+        <p className="tagline">Picture of an equation in, LaTeX out — in your browser, offline. Change the colours and watch what breaks.</p>
+      </header>
+      <Alerts />
+      <main className="layout">
+        <aside className="side">
+          <InputPanel />
+          <PerturbPanel />
+        </aside>
+        <div className="compare">
+          <SplitView left={state.input?.raster ?? null} right={perturbed} leftLabel="Input as given" rightLabel="With perturbation" />
+          <div className="panes">
+            {state.panes.map((pane, i) => (
+              <Pane key={pane.id} pane={pane} other={state.panes[i === 0 ? 1 : 0]} />
+            ))}
+          </div>
+          <button type="button" onClick={() => dispatch({ type: 'addPane' })}>
+            Add pane
+          </button>
+        </div>
+      </main>
+    </div>
+  );
+}

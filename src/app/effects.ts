@@ -1,0 +1,102 @@
+/**
+ * Side effects that follow the state: the perturbed image is recomputed (off the main
+ * thread) when the input or the settings change, and each pane re-recognises when its
+ * image, model or device changes. Stale work is aborted; recognition calls are queued
+ * one at a time by the OCR client.
+ */
+import { useEffect, useRef } from 'react';
+import { useApp } from './context.tsx';
+import { optionsKey, type AppState, type PaneConfig } from './state.ts';
+import { ocrClient } from './services.ts';
+import { perturbWorker } from '../worker-api/perturb.ts';
+import { WorkerFailure } from '../worker-api/client.ts';
+import type { Raster } from '../image/raster.ts';
+
+const PERTURB_DEBOUNCE_MS = 80;
+
+export function usePerturbedImage() {
+  const { state, dispatch } = useApp();
+  const { input, perturb } = state;
+  useEffect(() => {
+    if (!input) return;
+    const key = optionsKey(perturb);
+    let cancelled = false;
+    const t = setTimeout(async () => {
+      try {
+        const raster = await perturbWorker().apply(input.raster, perturb);
+        if (!cancelled) dispatch({ type: 'perturbed', inputId: input.id, optionsKey: key, raster });
+      } catch (e) {
+        if (!cancelled) dispatch({ type: 'alert', message: `Could not apply the perturbation: ${e instanceof Error ? e.message : e}` });
+      }
+    }, PERTURB_DEBOUNCE_MS);
+    return () => {
+      cancelled = true;
+      clearTimeout(t);
+    };
+  }, [input, perturb, dispatch]);
+}
+
+/** The image a pane recognises, and the key of that job; null while not ready. */
+export function paneJob(state: AppState, pane: PaneConfig): { image: Raster; key: string } | null {
+  const { input } = state;
+  if (!input) return null;
+  const model = `${pane.modelKey}|${pane.device}|${pane.dtype ?? 'default'}`;
+  if (pane.variant === 'original') return { image: input.raster, key: `${input.id}|original|${model}` };
+  const k = optionsKey(state.perturb);
+  const p = state.perturbed;
+  if (!p || p.inputId !== input.id || p.optionsKey !== k) return null;
+  return { image: p.raster, key: `${input.id}|${k}|${model}` };
+}
+
+export function useRecognition() {
+  const { state, dispatch } = useApp();
+  const running = useRef(new Map<number, { key: string; abort: AbortController }>());
+
+  useEffect(() => {
+    for (const pane of state.panes) {
+      const job = paneJob(state, pane);
+      const current = running.current.get(pane.id);
+      const done = state.results[pane.id]?.jobKey;
+      if (!job || job.key === done || job.key === current?.key) continue;
+      current?.abort.abort();
+      const abort = new AbortController();
+      running.current.set(pane.id, { key: job.key, abort });
+      const model = state.models.find((m) => m.key === pane.modelKey);
+      if (!model) continue;
+      void (async () => {
+        const client = ocrClient();
+        const req = { source: model.source, device: pane.device, dtype: pane.dtype };
+        try {
+          dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'loading', error: undefined, note: undefined, progress: {} } });
+          const loaded = await client.load(
+            req,
+            (p) => {
+              if (p.file) dispatch({ type: 'paneResult', id: pane.id, patch: { progress: { ...(lastProgress[pane.id] = { ...lastProgress[pane.id], [p.file]: p }) } } });
+            },
+            abort.signal,
+          );
+          dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'running', loaded, progress: undefined } });
+          const prediction = await client.recognize({ ...req, image: job.image }, abort.signal);
+          dispatch({
+            type: 'paneResult',
+            id: pane.id,
+            patch: { status: 'done', jobKey: job.key, prediction, loaded, note: prediction.fallbackReason ?? loaded.fallbackReason },
+          });
+        } catch (e) {
+          if (abort.signal.aborted) return;
+          const message = e instanceof Error ? e.message : String(e);
+          dispatch({
+            type: 'paneResult',
+            id: pane.id,
+            patch: { status: 'error', jobKey: job.key, error: message, note: e instanceof WorkerFailure ? 'The recognition worker was restarted.' : undefined },
+          });
+        } finally {
+          if (running.current.get(pane.id)?.abort === abort) running.current.delete(pane.id);
+          delete lastProgress[pane.id];
+        }
+      })();
+    }
+  }, [state, dispatch]);
+}
+
+const lastProgress: Record<number, Record<string, import('../worker-api/ocr.ts').LoadProgress>> = {};

@@ -1,0 +1,136 @@
+import { useState } from 'react';
+import { useApp } from '../app/context.tsx';
+import type { PaneConfig } from '../app/state.ts';
+import { paneJob } from '../app/effects.ts';
+import { Katex } from '../render/Katex.tsx';
+import { RasterView } from '../ui/RasterView.tsx';
+import { DiffView } from './DiffView.tsx';
+import { LoadProgressBar } from './LoadProgressBar.tsx';
+import type { DeviceChoice, Dtype } from '../worker-api/ocr.ts';
+
+const DEVICES: { value: DeviceChoice; label: string }[] = [
+  { value: 'auto', label: 'Auto (WebGPU if available)' },
+  { value: 'webgpu', label: 'WebGPU' },
+  { value: 'wasm', label: 'WASM (CPU)' },
+];
+const DTYPES: { value: Dtype | ''; label: string }[] = [
+  { value: '', label: 'Default precision' },
+  { value: 'fp32', label: 'fp32' },
+  { value: 'q8', label: 'q8 (int8)' },
+  { value: 'fp16', label: 'fp16 (WebGPU)' },
+];
+
+export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) {
+  const { state, dispatch } = useApp();
+  const result = state.results[pane.id];
+  const otherResult = other ? state.results[other.id] : undefined;
+  const job = paneJob(state, pane);
+  const p = result?.prediction;
+  const stale = !!result?.jobKey && job?.key !== result.jobKey;
+  const [copied, setCopied] = useState(false);
+  const name = `Pane ${pane.id}`;
+  const update = (patch: Partial<PaneConfig>) => dispatch({ type: 'updatePane', id: pane.id, patch });
+
+  return (
+    <section className="pane" aria-label={name} aria-busy={result?.status === 'loading' || result?.status === 'running'}>
+      <header className="pane-head">
+        <h2>{name}</h2>
+        {state.panes.length > 1 && (
+          <button type="button" className="icon" aria-label={`Remove ${name}`} onClick={() => dispatch({ type: 'removePane', id: pane.id })}>
+            ×
+          </button>
+        )}
+      </header>
+      <div className="pane-controls">
+        <label>
+          Image
+          <select value={pane.variant} onChange={(e) => update({ variant: e.target.value as PaneConfig['variant'] })}>
+            <option value="original">Input as given</option>
+            <option value="perturbed">Input with perturbation</option>
+          </select>
+        </label>
+        <label>
+          Model
+          <select value={pane.modelKey} onChange={(e) => update({ modelKey: e.target.value })}>
+            {state.models.map((m) => (
+              <option key={m.key} value={m.key}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Device
+          <select value={pane.device} onChange={(e) => update({ device: e.target.value as DeviceChoice })}>
+            {DEVICES.map((d) => (
+              <option key={d.value} value={d.value}>
+                {d.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Precision
+          <select value={pane.dtype ?? ''} onChange={(e) => update({ dtype: (e.target.value || undefined) as Dtype | undefined })}>
+            {DTYPES.map((d) => (
+              <option key={d.value} value={d.value}>
+                {d.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+
+      {result?.status === 'loading' && <LoadProgressBar progress={result.progress} />}
+      <div className="pane-status" role="status" aria-label={`${name} status`}>
+        {!state.input
+          ? 'Give an equation: upload, paste, drop or draw one.'
+          : result?.status === 'loading'
+            ? 'Loading model…'
+            : result?.status === 'running' || stale || !result
+              ? 'Recognising…'
+              : result.status === 'error'
+                ? 'Failed'
+                : `${p!.ms.toFixed(0)} ms on ${p!.device.toUpperCase()} (${p!.dtype})`}
+      </div>
+      {result?.note && <p className="pane-note">{result.note}</p>}
+      {result?.status === 'error' && (
+        <div className="pane-error" role="alert">
+          {result.error}
+        </div>
+      )}
+
+      <figure className="model-input">
+        <RasterView raster={p?.modelInput} label={`Model input, ${name}`} />
+        <figcaption>What the model sees</figcaption>
+      </figure>
+
+      {p && (
+        <>
+          <div className="latex-row">
+            <pre className="latex" aria-label="Predicted LaTeX" tabIndex={0}>
+              {p.latex}
+            </pre>
+            <button
+              type="button"
+              aria-label={`Copy LaTeX, ${name}`}
+              onClick={async () => {
+                await navigator.clipboard?.writeText(p.latex).catch(() => undefined);
+                setCopied(true);
+                setTimeout(() => setCopied(false), 1500);
+              }}
+            >
+              {copied ? 'Copied' : 'Copy'}
+            </button>
+          </div>
+          {p.truncated && <p className="warn">The output was cut at the length limit: it is probably a repetition loop.</p>}
+          <Katex latex={p.latex} label="Rendered prediction" />
+          {state.reference && <DiffView from={state.reference} to={p.latex} label="vs reference" fromName="the reference" />}
+          {other && otherResult?.prediction && (
+            <DiffView from={otherResult.prediction.latex} to={p.latex} label={`vs Pane ${other.id}`} fromName={`Pane ${other.id}`} />
+          )}
+        </>
+      )}
+    </section>
+  );
+}

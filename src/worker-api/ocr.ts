@@ -1,0 +1,80 @@
+/**
+ * The OCR worker's API: one typed interface, implemented by workers/ocr.worker.ts
+ * and called from the page through comlink (src/worker-api/client.ts). Everything
+ * here crosses a thread boundary, so it is plain data (structured-cloneable).
+ */
+import type { Raster } from '../image/raster.ts';
+
+/** Where a model comes from. */
+export type ModelSource =
+  | { kind: 'builtin'; id: string } // folder under /models/
+  | { kind: 'user'; id: string } // files registered with registerUserFiles()
+  | { kind: 'hub'; id: string }; // a Hugging Face model id (needs the network)
+
+/** What the user picks; 'auto' = WebGPU when an adapter exists, else WASM. */
+export type DeviceChoice = 'auto' | 'webgpu' | 'wasm';
+export type Device = 'webgpu' | 'wasm' | 'cpu';
+export type Dtype = 'fp32' | 'fp16' | 'q8';
+
+export interface LoadRequest {
+  source: ModelSource;
+  device: DeviceChoice;
+  /** Default: q8 on WASM, fp16 on WebGPU with shader-f16, else fp32 (built-in models ship all three). */
+  dtype?: Dtype;
+}
+
+export interface LoadProgress {
+  file: string;
+  status: 'initiate' | 'download' | 'progress' | 'done' | 'ready';
+  loaded?: number;
+  total?: number;
+}
+
+export interface LoadedModel {
+  key: string; // source + device + dtype
+  device: Device;
+  dtype: Dtype;
+  /** Set when the requested device failed and another one was used instead. */
+  fallbackReason?: string;
+  loadMs: number;
+  /** Built-in models: how their images are prepared (grey, trim, fit); null = model's own processor. */
+  prepare: import('../image/prepare.ts').PrepareSpec | null;
+}
+
+export interface TokenInfo {
+  text: string;
+  prob: number;
+  /** The most likely other tokens at this step. */
+  alternatives: { text: string; prob: number }[];
+}
+
+export interface Prediction {
+  latex: string;
+  tokens: TokenInfo[];
+  /** Recognition time of this image alone (model already loaded). */
+  ms: number;
+  device: Device;
+  dtype: Dtype;
+  /** Generation hit max_new_tokens without an end token. */
+  truncated: boolean;
+  /** The image actually fed to the model (after preparation). */
+  modelInput: Raster;
+}
+
+export interface RecognizeRequest extends LoadRequest {
+  image: Raster;
+  maxNewTokens?: number;
+}
+
+export interface OcrApi {
+  /** Load (or reuse) a model; progress events are reported through the callback. */
+  load(req: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
+  /** Recognise one image. Calls are serialised inside the worker. */
+  recognize(req: RecognizeRequest): Promise<Prediction>;
+  /** Make user-picked files available as model `id` (paths relative to the model folder). */
+  registerUserFiles(id: string, files: { path: string; file: Blob }[]): Promise<{ missing: string[] }>;
+  /** Which devices this worker can use (WebGPU needs an adapter). */
+  devices(): Promise<{ webgpu: boolean; shaderF16: boolean; threads: number; crossOriginIsolated: boolean }>;
+  /** Test hook: make the worker crash or hang, to exercise the page's restart logic. */
+  fault(kind: 'crash' | 'hang'): Promise<void>;
+}

@@ -1,0 +1,16 @@
+import { test, expect } from '@playwright/test';
+import path from 'node:path';
+import { FIXTURES, forbidExternalRequests, pane, predictedLatex } from './helpers.ts';
+
+test('upload an image: both panes predict, render and report the device', async ({ page }) => {
+  const net = forbidExternalRequests(page);
+  await page.goto('/');
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
+  for (const n of [1, 2]) {
+    const latex = await predictedLatex(page, n);
+    expect(typeof latex).toBe('string');
+    await expect(pane(page, n).getByRole('img', { name: 'Rendered prediction' })).toBeVisible();
+    await expect(pane(page, n).getByRole('status')).toContainText(/ms on (WEBGPU|WASM)/);
+  }
+  expect(net.external).toEqual([]);
+});
