@@ -1,0 +1,44 @@
+import { describe, it, expect } from 'vitest';
+import { normalizeLatex, normalizeTokens, tokenize } from '../../src/latex/tokens.ts';
+import { normalizedEditDistance, bleu4, tokenDiff, compareLatex } from '../../src/metrics/tokens.ts';
+
+describe('canonical LaTeX tokens', () => {
+  it('splits commands, keeps \\left( and environments whole', () => {
+    expect(tokenize('\\frac{a}{b}\\left(x\\right)\\begin{array}{cc}')).toEqual(['\\frac', '{', 'a', '}', '{', 'b', '}', '\\left(', 'x', '\\right)', '\\begin{array}', '{', 'c', 'c', '}']);
+    expect(tokenize('\\leftarrow\\rightarrow')).toEqual(['\\leftarrow', '\\rightarrow']);
+  });
+  it('braces script arguments, maps synonyms and primes, text to \\mathrm', () => {
+    expect(normalizeLatex('x^2_i \\le y')).toBe('x ^ { 2 } _ { i } \\leq y');
+    expect(normalizeLatex("f'(x)")).toBe('f ^ { \\prime } ( x )');
+    expect(normalizeLatex('\\text{if } x')).toBe('\\mathrm { i f } x');
+    expect(normalizeLatex('a \\label{eq:1} \\nonumber')).toBe('a');
+  });
+  it('is idempotent', () => {
+    for (const s of ['\\frac12 x^2', "g''(t) \\to 0", '\\sum_{i=1}^n \\alpha_i \\text{for all } i', '\\left\\{ a \\right.']) {
+      const once = normalizeLatex(s);
+      expect(normalizeLatex(once)).toBe(once);
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('normalised edit distance over tokens', () => {
+    expect(normalizedEditDistance(['a', 'b'], ['a', 'b'])).toBe(0);
+    expect(normalizedEditDistance(['a', 'b', 'c', 'd'], ['a', 'x', 'c'])).toBe(2 / 4);
+    expect(normalizedEditDistance([], [])).toBe(0);
+    expect(normalizedEditDistance(['\\alpha'], [])).toBe(1);
+  });
+  it('BLEU-4 is 1 for identical corpora and 0 without 4-gram overlap', () => {
+    const r = [normalizeTokens('a + b = c + d')];
+    expect(bleu4(r, r)).toBeCloseTo(1);
+    expect(bleu4([['x', 'y']], r)).toBe(0);
+  });
+  it('token diff marks insertions and deletions', () => {
+    const ops = tokenDiff(['a', '+', 'b'], ['a', '-', 'b']);
+    expect(ops.filter((o) => o.kind !== 'same').map((o) => [o.kind, o.tokens.join(' ')])).toEqual([
+      ['removed', '+'],
+      ['added', '-'],
+    ]);
+    expect(compareLatex('x^2', 'x ^ { 2 }').ned).toBe(0);
+  });
+});
