@@ -1,40 +1,24 @@
 /// <reference lib="webworker" />
 /**
- * The OCR worker: loads models with transformers.js and recognises images, off the
- * main thread. Implements OcrApi (src/worker-api/ocr.ts), exposed with comlink.
- * All model calls go through one promise chain: onnxruntime sessions must not run
- * concurrently.
+ * The OCR worker: transformers.js configured for the browser, and the OcrApi
+ * implementation (src/model/service.ts) exposed with comlink.
  */
 import * as Comlink from 'comlink';
 import * as tjs from '@huggingface/transformers';
-import { loadModel, recognize, defaultDtype, requiredFiles, type EngineModel } from '../src/model/engine.ts';
-import type { OcrApi, LoadRequest, LoadedModel, Device, Dtype, LoadProgress, RecognizeRequest, ModelSource } from '../src/worker-api/ocr.ts';
-
-const USER_PREFIX = '/__user_model__/';
-const MAX_LOADED = 4;
+import { createOcrService } from '../src/model/service.ts';
+import type { OcrApi } from '../src/worker-api/ocr.ts';
 
 tjs.env.allowLocalModels = true;
-tjs.env.allowRemoteModels = false;
+tjs.env.allowRemoteModels = false; // switched on only while loading a Hugging Face model id
 tjs.env.localModelPath = `${import.meta.env.BASE_URL}models/`;
-tjs.env.useBrowserCache = false; // local files; the service worker caches them (a stale Cache Storage copy would outlive a retrained model)
-tjs.env.backends.onnx.wasm!.wasmPaths = undefined as never; // Vite emits onnxruntime's .wasm with the app: no CDN
+// Built-in models are local files cached by the service worker; transformers.js' own Cache
+// Storage copy would keep serving an old model after a retrained one is deployed.
+tjs.env.useBrowserCache = false;
+// Vite emits onnxruntime's .wasm with the app (no CDN): see ../shared/docs/transformersjs-model-format.md §6.2
+tjs.env.backends.onnx.wasm!.wasmPaths = undefined as never;
 tjs.env.backends.onnx.wasm!.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 
-// user-picked model folders, served to transformers.js through env.fetch
-const userFiles = new Map<string, Map<string, Blob>>();
-const baseFetch = tjs.env.fetch;
-tjs.env.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-  const url = new URL(String(input instanceof Request ? input.url : input), self.location.href);
-  if (url.pathname.startsWith(USER_PREFIX)) {
-    const rest = decodeURIComponent(url.pathname.slice(USER_PREFIX.length));
-    const slash = rest.indexOf('/');
-    const file = userFiles.get(rest.slice(0, slash))?.get(rest.slice(slash + 1));
-    return file
-      ? new Response(file, { headers: { 'content-length': String(file.size) } })
-      : new Response(null, { status: 404, statusText: 'Not Found' });
-  }
-  return baseFetch(input as never, init);
-}) as typeof tjs.env.fetch;
+const params = new URL(self.location.href).searchParams;
 
 let gpuInfo: Promise<{ webgpu: boolean; shaderF16: boolean }> | null = null;
 function gpu() {
@@ -50,135 +34,28 @@ function gpu() {
   return gpuInfo;
 }
 
-function modelPath(source: ModelSource): string {
-  switch (source.kind) {
-    case 'builtin':
-      return source.id;
-    case 'user':
-      return `${USER_PREFIX}${source.id}`;
-    case 'hub':
-      return source.id;
-  }
-}
-
-const loaded = new Map<string, Promise<EngineModel & { fallbackReason?: string }>>();
-let chain: Promise<unknown> = Promise.resolve();
-/** Run model work one call at a time. */
-function serial<T>(fn: () => Promise<T>): Promise<T> {
-  const next = chain.then(fn, fn);
-  chain = next.catch(() => undefined);
-  return next;
-}
-
-async function chooseDtype(source: ModelSource, device: Device, requested?: Dtype): Promise<Dtype> {
-  const { shaderF16 } = await gpu();
-  if (device === 'webgpu' && requested === 'fp16' && !shaderF16) throw new Error('fp16 needs a WebGPU adapter with shader-f16');
-  const want = requested ?? defaultDtype(device, shaderF16);
-  if (source.kind !== 'user') return want;
-  // a user folder may hold only some dtypes: use the wanted one if present, else fp32, else any
-  const files = userFiles.get(source.id)!;
-  const has = (d: Dtype) => requiredFiles(d).every((f) => files.has(f));
-  for (const d of [want, 'fp32', 'q8', 'fp16'] as Dtype[]) if (has(d) && (d !== 'fp16' || device === 'webgpu')) return d;
-  return want;
-}
-
-async function getModel(req: LoadRequest, onProgress?: (p: LoadProgress) => void) {
-  const { webgpu } = await gpu();
-  let device: Device = req.device === 'wasm' ? 'wasm' : webgpu ? 'webgpu' : 'wasm';
-  let fallbackReason = req.device === 'webgpu' && !webgpu ? 'No WebGPU adapter: ran on WASM instead.' : undefined;
-  let dtype = await chooseDtype(req.source, device, req.dtype);
-  const keyOf = () => `${req.source.kind}:${req.source.id}|${device}|${dtype}`;
-  const key = keyOf();
-  if (!loaded.has(key)) {
-    const attempt = async (d: Device, t: Dtype) => {
-      tjs.env.allowRemoteModels = req.source.kind === 'hub';
-      try {
-        return await loadModel(tjs, modelPath(req.source), { device: d, dtype: t, onProgress });
-      } finally {
-        tjs.env.allowRemoteModels = false;
-      }
-    };
-    const p = attempt(device, dtype)
-      .catch(async (e) => {
-        if (device !== 'webgpu') throw e;
-        // WebGPU failed (device lost, missing feature, unsupported op): fall back to WASM
-        fallbackReason = `WebGPU failed (${e instanceof Error ? e.message : e}); ran on WASM instead.`;
-        device = 'wasm';
-        dtype = await chooseDtype(req.source, device, req.dtype === 'fp16' ? undefined : req.dtype);
-        return attempt(device, dtype);
-      })
-      .then((m) => ({ ...m, fallbackReason }));
-    loaded.set(key, p);
-    p.catch(() => loaded.delete(key));
-    while (loaded.size > MAX_LOADED) {
-      const oldest = loaded.keys().next().value!;
-      const victim = loaded.get(oldest);
-      loaded.delete(oldest);
-      victim?.then((m) => m.pipe.dispose?.()).catch(() => undefined);
-    }
-  }
-  const m = await loaded.get(key)!;
-  return { key: `${req.source.kind}:${req.source.id}|${m.device}|${m.dtype}`, model: m };
-}
-
-/** One recognition right after loading: compiles WebGPU shaders, allocates buffers. */
-async function warmUp(m: EngineModel) {
-  const w = 96, h = 64;
-  const data = new Uint8ClampedArray(w * h * 4).fill(255);
-  for (let y = 20; y < 44; y++) for (let x = 30; x < 34; x++) data.fill(0, (y * w + x) * 4, (y * w + x) * 4 + 3);
-  await recognize(tjs, m, { width: w, height: h, data }, { maxNewTokens: 4 });
-}
-
-const warmed = new WeakSet<object>();
+const service = createOcrService(tjs, {
+  gpu,
+  cpuDevice: 'wasm',
+  baseUrl: self.location.href,
+  crossOriginIsolated: self.crossOriginIsolated,
+  failWebGPU: params.get('failWebGPU') === '1',
+});
 
 const api: OcrApi = {
-  load(req, onProgress) {
-    return serial(async (): Promise<LoadedModel> => {
-      const { key, model } = await getModel(req, onProgress);
-      if (!warmed.has(model)) {
-        await warmUp(model);
-        warmed.add(model);
-      }
-      return { key, device: model.device, dtype: model.dtype, fallbackReason: model.fallbackReason, loadMs: model.loadMs, prepare: model.prepare };
-    });
-  },
-  recognize(req: RecognizeRequest) {
-    return serial(async () => {
-      const { model } = await getModel(req);
-      const p = await recognize(tjs, model, req.image, { maxNewTokens: req.maxNewTokens });
-      return Comlink.transfer({ ...p, fallbackReason: model.fallbackReason }, [p.modelInput.data.buffer]);
-    });
-  },
-  async registerUserFiles(id, files) {
-    const map = new Map<string, Blob>();
-    for (const { path, file } of files) map.set(path.replace(/^\.?\/+/, ''), file);
-    userFiles.set(id, map);
-    for (const k of [...loaded.keys()]) if (k.startsWith(`user:${id}|`)) loaded.delete(k);
-    const basics = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'];
-    const missing = basics.filter((f) => !map.has(f));
-    const dtypes: Dtype[] = ['fp32', 'q8', 'fp16'];
-    const complete = dtypes.filter((d) => requiredFiles(d).every((f) => map.has(f)));
-    if (complete.length === 0) {
-      for (const f of ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx']) if (!map.has(f)) missing.push(f);
-    }
-    return { missing };
-  },
-  async devices() {
-    const g = await gpu();
-    return { ...g, threads: tjs.env.backends.onnx.wasm!.numThreads ?? 1, crossOriginIsolated: self.crossOriginIsolated };
+  ...service,
+  async recognize(req) {
+    const p = await service.recognize(req);
+    return Comlink.transfer(p, [p.modelInput.data.buffer]);
   },
   async fault(kind) {
     if (kind === 'crash') {
+      // an uncaught error reaches the page's worker.onerror; then the worker is gone
       setTimeout(() => {
-        throw new Error('deliberate worker crash (test hook)');
-      });
-      self.close();
-      return;
+        self.close();
+      }, 10);
     }
-    const end = Date.now() + 10 * 60_000;
-    while (Date.now() < end) {
-      // deliberately unresponsive (test hook)
-    }
+    return service.fault(kind);
   },
 };
 

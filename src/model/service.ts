@@ -1,0 +1,173 @@
+/**
+ * The implementation of OcrApi (src/worker-api/ocr.ts), independent of where it runs:
+ * workers/ocr.worker.ts exposes it with comlink in the browser; tests/node drive the
+ * same object over a MessageChannel in Node. All model work goes through one promise
+ * chain: onnxruntime sessions must not run concurrently.
+ */
+import { loadModel, recognize, defaultDtype, requiredFiles, type EngineModel, type Transformers } from './engine.ts';
+import type { OcrApi, LoadRequest, LoadedModel, Device, Dtype, LoadProgress, RecognizeRequest, ModelSource, Prediction } from '../worker-api/ocr.ts';
+
+export const USER_PREFIX = '/__user_model__/';
+const MAX_LOADED = 4;
+
+export interface ServiceHost {
+  /** Whether a WebGPU adapter exists (and has shader-f16). */
+  gpu: () => Promise<{ webgpu: boolean; shaderF16: boolean }>;
+  /** The device used when WebGPU is not chosen ('wasm' in browsers, 'cpu' in Node). */
+  cpuDevice: Device;
+  /** Base URL against which user-model URLs are resolved (the worker's location). */
+  baseUrl: string;
+  crossOriginIsolated: boolean;
+  /** Test hook: make WebGPU model loading fail, to exercise the fallback. */
+  failWebGPU?: boolean;
+}
+
+export type OcrService = OcrApi & {
+  /** recognize() plus the device fallback note (what the worker returns). */
+  recognize(req: RecognizeRequest): Promise<Prediction & { fallbackReason?: string }>;
+};
+
+export function createOcrService(tjs: Transformers, host: ServiceHost): OcrService {
+  // user-picked model folders, served to transformers.js through env.fetch (real 404s for missing files)
+  const userFiles = new Map<string, Map<string, Blob>>();
+  const baseFetch = tjs.env.fetch;
+  tjs.env.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const raw = String(input instanceof Request ? input.url : input);
+    const pathname = new URL(raw, host.baseUrl).pathname;
+    if (pathname.startsWith(USER_PREFIX)) return serveUser(pathname);
+    return baseFetch(input as never, init);
+  }) as typeof tjs.env.fetch;
+
+  function serveUser(pathname: string): Response {
+    const rest = decodeURIComponent(pathname.slice(USER_PREFIX.length));
+    const slash = rest.indexOf('/');
+    const file = userFiles.get(rest.slice(0, slash))?.get(rest.slice(slash + 1));
+    return file
+      ? new Response(file, { headers: { 'content-length': String(file.size) } })
+      : new Response(null, { status: 404, statusText: 'Not Found' });
+  }
+
+  function modelPath(source: ModelSource): string {
+    return source.kind === 'user' ? `${USER_PREFIX}${source.id}` : source.id;
+  }
+
+  const loaded = new Map<string, Promise<EngineModel & { fallbackReason?: string }>>();
+  let chain: Promise<unknown> = Promise.resolve();
+  /** Run model work one call at a time. */
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async function chooseDtype(source: ModelSource, device: Device, requested?: Dtype): Promise<Dtype> {
+    const { shaderF16 } = await host.gpu();
+    if (device === 'webgpu' && requested === 'fp16' && !shaderF16) throw new Error('fp16 needs a WebGPU adapter with shader-f16');
+    const want = requested ?? defaultDtype(device, shaderF16);
+    if (source.kind !== 'user') return want;
+    // a user folder may hold only some dtypes: use the wanted one if present, else fp32, else any
+    const files = userFiles.get(source.id);
+    if (!files) throw new Error(`model folder "${source.id}" is not registered`);
+    const has = (d: Dtype) => requiredFiles(d).every((f) => files.has(f));
+    for (const d of [want, 'fp32', 'q8', 'fp16'] as Dtype[]) if (has(d) && (d !== 'fp16' || device === 'webgpu')) return d;
+    return want;
+  }
+
+  async function getModel(req: LoadRequest, onProgress?: (p: LoadProgress) => void) {
+    const { webgpu } = await host.gpu();
+    let device: Device = req.device === 'wasm' ? host.cpuDevice : webgpu ? 'webgpu' : host.cpuDevice;
+    let fallbackReason = req.device === 'webgpu' && !webgpu ? `No WebGPU adapter: ran on ${host.cpuDevice.toUpperCase()} instead.` : undefined;
+    let dtype = await chooseDtype(req.source, device, req.dtype);
+    const key = `${req.source.kind}:${req.source.id}|${device}|${dtype}`;
+    if (!loaded.has(key)) {
+      const attempt = async (d: Device, t: Dtype) => {
+        if (d === 'webgpu' && host.failWebGPU) throw new Error('WebGPU disabled by the failWebGPU test hook');
+        tjs.env.allowRemoteModels = req.source.kind === 'hub';
+        try {
+          return await loadModel(tjs, modelPath(req.source), { device: d, dtype: t, onProgress });
+        } finally {
+          tjs.env.allowRemoteModels = false;
+        }
+      };
+      const p = attempt(device, dtype)
+        .catch(async (e) => {
+          if (device !== 'webgpu') throw e;
+          // WebGPU failed (device lost, missing feature, unsupported op): fall back to the CPU
+          fallbackReason = `WebGPU failed (${e instanceof Error ? e.message : e}); ran on ${host.cpuDevice.toUpperCase()} instead.`;
+          device = host.cpuDevice;
+          dtype = await chooseDtype(req.source, device, req.dtype === 'fp16' ? undefined : req.dtype);
+          return attempt(device, dtype);
+        })
+        .then((m) => ({ ...m, fallbackReason }));
+      loaded.set(key, p);
+      p.catch(() => loaded.delete(key));
+      while (loaded.size > MAX_LOADED) {
+        const oldest = loaded.keys().next().value!;
+        const victim = loaded.get(oldest);
+        loaded.delete(oldest);
+        victim?.then((m) => m.pipe.dispose?.()).catch(() => undefined);
+      }
+    }
+    const m = await loaded.get(key)!;
+    return { key: `${req.source.kind}:${req.source.id}|${m.device}|${m.dtype}`, model: m };
+  }
+
+  /** One recognition right after loading: compiles WebGPU shaders, allocates buffers. */
+  async function warmUp(m: EngineModel) {
+    const w = 96;
+    const h = 64;
+    const data = new Uint8ClampedArray(w * h * 4).fill(255);
+    for (let y = 20; y < 44; y++) for (let x = 30; x < 34; x++) data.fill(0, (y * w + x) * 4, (y * w + x) * 4 + 3);
+    await recognize(tjs, m, { width: w, height: h, data }, { maxNewTokens: 4 });
+  }
+  const warmed = new WeakSet<object>();
+
+  return {
+    load(req, onProgress) {
+      return serial(async (): Promise<LoadedModel> => {
+        const { key, model } = await getModel(req, onProgress);
+        if (!warmed.has(model)) {
+          await warmUp(model);
+          warmed.add(model);
+        }
+        return { key, device: model.device, dtype: model.dtype, fallbackReason: model.fallbackReason, loadMs: model.loadMs, prepare: model.prepare };
+      });
+    },
+    recognize(req) {
+      return serial(async () => {
+        const { model } = await getModel(req);
+        const p = await recognize(tjs, model, req.image, { maxNewTokens: req.maxNewTokens });
+        return { ...p, fallbackReason: model.fallbackReason };
+      });
+    },
+    async registerUserFiles(id, files) {
+      const map = new Map<string, Blob>();
+      for (const { path, file } of files) map.set(path.replace(/^\.?\/+/, ''), file);
+      userFiles.set(id, map);
+      for (const k of [...loaded.keys()]) if (k.startsWith(`user:${id}|`)) loaded.delete(k);
+      const basics = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+      const missing = basics.filter((f) => !map.has(f));
+      const complete = (['fp32', 'q8', 'fp16'] as Dtype[]).filter((d) => requiredFiles(d).every((f) => map.has(f)));
+      if (complete.length === 0) {
+        for (const f of ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx']) if (!map.has(f)) missing.push(f);
+      }
+      return { missing };
+    },
+    async devices() {
+      const g = await host.gpu();
+      return { ...g, threads: tjs.env.backends.onnx.wasm?.numThreads ?? 1, crossOriginIsolated: host.crossOriginIsolated };
+    },
+    async fault(kind) {
+      if (kind === 'crash') {
+        setTimeout(() => {
+          throw new Error('deliberate worker crash (test hook)');
+        });
+        return;
+      }
+      const end = Date.now() + 10 * 60_000;
+      while (Date.now() < end) {
+        // deliberately unresponsive (test hook)
+      }
+    },
+  };
+}
