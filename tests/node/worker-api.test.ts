@@ -1,0 +1,70 @@
+/**
+ * The OCR worker API driven over a real MessageChannel with comlink, in Node: the same
+ * OcrApi implementation the browser worker exposes (src/model/service.ts), with
+ * transformers.js for Node and the shipped built-in model.
+ */
+import { describe, it, expect, afterAll } from 'vitest';
+import path from 'node:path';
+import * as Comlink from 'comlink';
+import { tjs, readImage, MODELS_DIR } from '../../cli/common.ts';
+import { createOcrService } from '../../src/model/service.ts';
+import type { OcrApi } from '../../src/worker-api/ocr.ts';
+import { FIXTURE_DIR } from '../fixtures/generate.ts';
+
+const { port1, port2 } = new MessageChannel();
+Comlink.expose(
+  createOcrService(tjs, {
+    gpu: async () => ({ webgpu: false, shaderF16: false }),
+    cpuDevice: 'cpu',
+    baseUrl: 'http://localhost/',
+    crossOriginIsolated: false,
+  }),
+  port1 as unknown as Comlink.Endpoint,
+);
+const api = Comlink.wrap<OcrApi>(port2 as unknown as Comlink.Endpoint);
+afterAll(() => {
+  port1.close();
+  port2.close();
+});
+
+describe('OcrApi over a MessageChannel', () => {
+  it('reports devices', async () => {
+    const d = await api.devices();
+    expect(d.webgpu).toBe(false);
+    expect(d.crossOriginIsolated).toBe(false);
+  });
+
+  it('loads a built-in model with progress, then recognises an image', async () => {
+    const events: string[] = [];
+    const loaded = await api.load(
+      { source: { kind: 'builtin', id: path.join(MODELS_DIR, 'augmented') }, device: 'wasm', dtype: 'fp32' },
+      Comlink.proxy((p) => void events.push(p.status)),
+    );
+    expect(loaded.device).toBe('cpu');
+    expect(loaded.dtype).toBe('fp32');
+    expect(loaded.prepare).toMatchObject({ grey: true, trim: true, height: 64 });
+    expect(events).toContain('ready');
+
+    const image = await readImage(path.join(FIXTURE_DIR, 'pythagoras.png'));
+    const p = await api.recognize({ source: { kind: 'builtin', id: path.join(MODELS_DIR, 'augmented') }, device: 'wasm', dtype: 'fp32', image });
+    expect(typeof p.latex).toBe('string');
+    expect(p.ms).toBeGreaterThan(0);
+    expect(p.modelInput.height).toBe(64);
+    for (const t of p.tokens) {
+      expect(t.prob).toBeGreaterThan(0);
+      expect(t.prob).toBeLessThanOrEqual(1);
+    }
+    expect(p.tokens.map((t) => t.text).join(' ')).toBe(p.latex);
+  });
+
+  it('names the missing files of a user folder', async () => {
+    const r = await api.registerUserFiles('mine', [{ path: 'config.json', file: new Blob(['{}']) }]);
+    expect(r.missing).toEqual(expect.arrayContaining(['tokenizer.json', 'preprocessor_config.json', 'onnx/encoder_model.onnx']));
+  });
+
+  it('rejects a model that does not exist, and keeps working', async () => {
+    await expect(api.load({ source: { kind: 'builtin', id: '/nonexistent/model' }, device: 'wasm' })).rejects.toThrow();
+    const d = await api.devices();
+    expect(d.webgpu).toBe(false);
+  });
+});
