@@ -46,3 +46,10 @@ export const DEFAULT_PERTURB: Readonly<PerturbOptions> = {
 export function isIdentity(o: PerturbOptions): boolean {
   return (Object.keys(DEFAULT_PERTURB) as (keyof PerturbOptions)[]).every((k) => k === 'seed' || o[k] === DEFAULT_PERTURB[k]);
 }
+
+/** Quick settings shown as buttons in the perturbation panel (on top of the defaults). */
+export const PERTURB_PRESETS: { id: string; label: string; options: Partial<PerturbOptions> }[] = [
+  { id: 'white-on-blue', label: 'White on blue', options: { ink: '#ffffff', paper: '#1e40af' } },
+  { id: 'dark-mode', label: 'Dark mode', options: { ink: '#e5e7eb', paper: '#111827' } },
+  { id: 'tinted', label: 'Coloured ink on tinted paper', options: { ink: '#b91c1c', paper: '#fef3c7' } },
+];
