@@ -20,14 +20,18 @@ PAD, BOS, EOS, UNK = 0, 1, 2, 3
 
 
 # ---------------------------------------------------------------- vocabulary
-def build_vocab(min_count=3):
-    """Tokens of the training formulas (printed and CROHME) seen >= min_count times."""
+def build_vocab(min_count=3, packs=None, crohme=True):
+    """Tokens of the training formulas (printed and CROHME) seen >= min_count times;
+    or, with `packs`, of the formulas in those rendered packs (smoke test)."""
     c = Counter()
-    with open(os.path.join(CACHE, "formulas", "train.jsonl")) as f:
-        for line in f:
-            c.update(json.loads(line)["latex"].split())
-    for _, latex in read_tsv(os.path.join(CACHE, "formulas", "crohme-train.tsv")):
-        c.update(latex.split())
+    files = [os.path.join(CACHE, "renders", p, "index.jsonl") for p in packs] if packs else [os.path.join(CACHE, "formulas", "train.jsonl")]
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                c.update(json.loads(line)["latex"].split())
+    if crohme:
+        for _, latex in read_tsv(os.path.join(CACHE, "formulas", "crohme-train.tsv")):
+            c.update(latex.split())
     toks = sorted(t for t, n in c.items() if n >= min_count)
     return SPECIALS + toks
 

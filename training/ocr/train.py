@@ -44,6 +44,7 @@ def parse():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=400)
     p.add_argument("--val-every", type=int, default=1000)
+    p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--save-every-s", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
@@ -125,6 +126,8 @@ def main():
         tokens = init["vocab"]
     elif os.path.exists(vocab_path):
         tokens = json.load(open(vocab_path))
+    elif a.mode == "smoke":
+        tokens = build_vocab(min_count=1, packs=["smoke"], crohme=False)
     else:
         tokens = build_vocab()
     json.dump(tokens, open(vocab_path, "w"))
@@ -168,6 +171,8 @@ def main():
         state = ck["state"]
         batcher.rng.setstate(ck["rng"])
         print(f"resumed at step {state['step']}", flush=True)
+        with open(os.path.join(a.run, "command.txt"), "a") as f:
+            f.write(f"resumed at step {state['step']}: " + " ".join([sys.executable] + sys.argv) + "\n")
     else:
         with open(os.path.join(a.run, "command.txt"), "w") as f:
             f.write(" ".join([sys.executable] + sys.argv) + "\n")
@@ -222,7 +227,7 @@ def main():
         seg_samples += len(samples)
         seg_loss += float(nll)
         seg_n += 1
-        if state["step"] % 50 == 0:
+        if state["step"] % a.log_every == 0:
             dt = time.time() - t_seg
             state["seconds"] += dt
             entry = {"step": state["step"], "nll": round(seg_loss / seg_n, 4), "lr": round(lr_at(step, a), 6),

@@ -1,0 +1,73 @@
+/**
+ * The training pipeline end to end, small: render a few hundred formulas, train a tiny
+ * model for a few steps (Debian's python3-torch), export to the transformers.js layout,
+ * quantise, load it with transformers.js in Node and check that its greedy decodes equal
+ * PyTorch's (fp32) and that the q8 and fp16 files load and run. ~2-4 minutes on 2 cores.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { ROOT, tjs } from '../../cli/common.ts';
+import { loadModel, recognize } from '../../src/model/engine.ts';
+import { readImage } from '../../cli/common.ts';
+
+const PY = process.env.PYTHON ?? '/usr/bin/python3';
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const CACHE = process.env.CACHE_DIR ?? path.join(ROOT, '.cache');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ocr-smoke-'));
+const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } });
+
+describe('training smoke test', () => {
+  let trainLog = '';
+  beforeAll(() => {
+    if (!fs.existsSync(path.join(CACHE, 'formulas', 'train.jsonl'))) run(TSX, ['training/data/prepare.ts']);
+    if (!fs.existsSync(path.join(CACHE, 'renders', 'smoke', 'index.jsonl'))) run(TSX, ['training/data/build-sets.ts', 'smoke']);
+    trainLog = run(PY, ['training/ocr/train.py', '--run', path.join(work, 'run'), '--mode', 'smoke', '--steps', '40', '--batch', '8', '--val-every', '40', '--warmup', '5', '--log-every', '10', '--threads', '2']);
+    run(PY, ['training/ocr/export.py', path.join(work, 'run', 'last.pt'), path.join(work, 'model'), '--name', 'smoke']);
+    run(PY, ['training/ocr/quantize.py', path.join(work, 'model')]);
+    run(PY, ['training/ocr/reference.py', path.join(work, 'run', 'last.pt'), 'smoke', '4', path.join(work, 'ref'), '--min-new', '8']);
+  }, 600_000);
+
+  it('trains without non-finite gradients and logs a curve', () => {
+    expect(trainLog).not.toMatch(/non-finite/);
+    const log = fs.readFileSync(path.join(work, 'run', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const losses = log.filter((e) => 'nll' in e).map((e) => e.nll as number);
+    expect(losses.length).toBeGreaterThan(0);
+    for (const l of losses) expect(Number.isFinite(l)).toBe(true);
+    expect(log.some((e) => 'val' in e)).toBe(true);
+  });
+
+  it('exports the transformers.js layout with every dtype', () => {
+    for (const f of ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json']) {
+      expect(fs.existsSync(path.join(work, 'model', f))).toBe(true);
+    }
+    for (const base of ['encoder_model', 'decoder_model_merged']) {
+      for (const s of ['', '_quantized', '_fp16']) expect(fs.existsSync(path.join(work, 'model', 'onnx', `${base}${s}.onnx`))).toBe(true);
+    }
+  });
+
+  it('transformers.js (fp32) reproduces the PyTorch greedy decodes exactly', async () => {
+    const refs = JSON.parse(fs.readFileSync(path.join(work, 'ref', 'reference.json'), 'utf8')) as { file: string; text: string }[];
+    const m = await loadModel(tjs, path.join(work, 'model'), { device: 'cpu', dtype: 'fp32' });
+    for (const r of refs) {
+      const image = await readImage(r.file);
+      const inputs = await m.pipe.processor(new tjs.RawImage(new Uint8ClampedArray(image.data), image.width, image.height, 4));
+      const out = await m.pipe.model.generate({ ...inputs, max_new_tokens: 60, min_new_tokens: 8 });
+      const text = m.pipe.tokenizer.decode(out.tolist()[0], { skip_special_tokens: true }).trim();
+      expect(text).toBe(r.text);
+      expect(text.split(' ').length).toBeGreaterThanOrEqual(8);
+    }
+  });
+
+  it('the q8 and fp16 exports load and recognise a rendered formula', async () => {
+    const refs = JSON.parse(fs.readFileSync(path.join(work, 'ref', 'reference.json'), 'utf8')) as { file: string }[];
+    for (const dtype of ['q8', 'fp16'] as const) {
+      const m = await loadModel(tjs, path.join(work, 'model'), { device: 'cpu', dtype });
+      const p = await recognize(tjs, m, await readImage(refs[0].file));
+      expect(typeof p.latex).toBe('string');
+      expect(p.modelInput.height).toBe(64);
+    }
+  });
+});
