@@ -7,6 +7,7 @@ import type { Raster } from '../image/raster.ts';
 import type { Stroke } from '../draw/strokes.ts';
 import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
 import type { DeviceChoice, Dtype, LoadedModel, LoadProgress, ModelSource, Prediction } from '../worker-api/ocr.ts';
+import { DEFAULT_RESEARCH, type ResearchConfig } from '../research/config.ts';
 
 export type InputOrigin = 'upload' | 'paste' | 'drop' | 'drawing' | 'example' | 'history' | 'permalink';
 
@@ -66,6 +67,8 @@ export interface AppState {
   results: Record<number, PaneResult>;
   models: ModelEntry[];
   mode: 'compare' | 'research';
+  /** Settings of the research sweep (src/research/). */
+  research: ResearchConfig;
   alerts: Alert[];
 }
 
@@ -86,6 +89,7 @@ export const initialState: AppState = {
   results: {},
   models: BUILTIN_MODELS,
   mode: 'compare',
+  research: { ...DEFAULT_RESEARCH, models: [...DEFAULT_RESEARCH.models] },
   alerts: [],
 };
 
@@ -101,9 +105,10 @@ export type Action =
   | { type: 'paneResult'; id: number; patch: Partial<PaneResult> }
   | { type: 'addModel'; model: ModelEntry }
   | { type: 'setMode'; mode: AppState['mode'] }
+  | { type: 'setResearch'; patch: Partial<ResearchConfig> }
   | { type: 'alert'; message: string }
   | { type: 'dismissAlert'; id: number }
-  | { type: 'restore'; state: Partial<Pick<AppState, 'input' | 'reference' | 'perturb' | 'panes'>> };
+  | { type: 'restore'; state: Partial<Pick<AppState, 'input' | 'reference' | 'perturb' | 'panes' | 'mode' | 'research'>> };
 
 let alertSeq = 0;
 
@@ -138,6 +143,8 @@ export function reducer(state: AppState, action: Action): AppState {
       return { ...state, models: [...state.models.filter((m) => m.key !== action.model.key), action.model] };
     case 'setMode':
       return { ...state, mode: action.mode };
+    case 'setResearch':
+      return { ...state, research: { ...state.research, ...action.patch } };
     case 'alert':
       return { ...state, alerts: [...state.alerts.slice(-4), { id: ++alertSeq, message: action.message }] };
     case 'dismissAlert':
