@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import { defineConfig, type Plugin, type Connect } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -32,12 +33,47 @@ export const CSP = [
   "form-action 'none'",
 ].join('; ');
 
+/** What the app may fetch of a built-in model folder (training weights stay out). */
+const shippedModelFile = (f: string) => !f.endsWith('.pt');
+const hashCache = new Map<string, { key: string; sha256: string }>();
+
+/**
+ * models/index.json: every built-in model and its files (size + SHA-256), generated from
+ * ./models. The app uses it to make the models available offline and to drop cached
+ * files that a retrained model replaced (src/pwa/modelCache.ts).
+ */
+function modelIndex() {
+  const models = [];
+  for (const id of fs.existsSync(MODELS_DIR) ? fs.readdirSync(MODELS_DIR).sort() : []) {
+    const dir = path.join(MODELS_DIR, id);
+    if (!fs.statSync(dir).isDirectory() || !fs.existsSync(path.join(dir, 'config.json'))) continue;
+    const files = [];
+    for (const rel of (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => f.split(path.sep).join('/')).sort()) {
+      const file = path.join(dir, rel);
+      const stat = fs.statSync(file);
+      if (!stat.isFile() || !shippedModelFile(rel)) continue;
+      const key = `${stat.size}:${stat.mtimeMs}`;
+      let h = hashCache.get(file);
+      if (h?.key !== key) hashCache.set(file, (h = { key, sha256: crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') }));
+      files.push({ path: rel, size: stat.size, sha256: h.sha256 });
+    }
+    models.push({ id, files });
+  }
+  return { version: 1, models };
+}
+
 /** Serve ./models at /models/ (dev and preview) and copy it into the build. A missing
  * file is a real 404, never index.html (transformers.js would parse HTML as JSON). */
 function modelsPlugin(): Plugin {
   const serve: Connect.NextHandleFunction = (req, res, next) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (!url.pathname.startsWith('/models/')) return next();
+    if (url.pathname === '/models/index.json') {
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Cache-Control', 'no-cache');
+      res.end(JSON.stringify(modelIndex()));
+      return;
+    }
     const file = path.join(MODELS_DIR, decodeURIComponent(url.pathname.slice('/models/'.length)));
     if (!file.startsWith(MODELS_DIR + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.statusCode = 404;
@@ -60,13 +96,15 @@ function modelsPlugin(): Plugin {
         if (fs.statSync(src).isDirectory() && fs.existsSync(path.join(src, 'config.json'))) {
           fs.cpSync(src, path.join(out, name), {
             recursive: true,
-            filter: (f) => !f.endsWith('.pt'), // training weights stay out of the app
+            filter: shippedModelFile,
           });
-        } else if (name === 'README.md' || name === 'index.json') {
+        } else if (name === 'README.md') {
           fs.mkdirSync(out, { recursive: true });
           fs.copyFileSync(src, path.join(out, name));
         }
       }
+      fs.mkdirSync(out, { recursive: true });
+      fs.writeFileSync(path.join(out, 'index.json'), JSON.stringify(modelIndex()));
     },
   };
 }
@@ -89,7 +127,8 @@ export default defineConfig({
     VitePWA({
       registerType: 'prompt',
       injectRegister: false,
-      includeAssets: ['icons/*.png', 'icons/*.svg', 'examples/*', '_headers'],
+      // not _headers: static hosts consume it and answer 404, which would fail the SW install
+      includeAssets: ['icons/*.png', 'icons/*.svg', 'examples/*'],
       manifest: {
         name: 'LaTeX OCR Playground',
         short_name: 'LaTeX OCR',
@@ -105,24 +144,18 @@ export default defineConfig({
         ],
       },
       workbox: {
-        globPatterns: ['**/*.{js,mjs,css,html,woff2,woff,ttf,wasm,png,svg,webmanifest}'],
+        // KaTeX fonts as woff2 only: every browser that runs this app picks woff2 first
+        globPatterns: ['**/*.{js,mjs,css,html,woff2,wasm,png,svg,webmanifest}'],
         globIgnores: ['models/**'],
         // onnxruntime's wasm is ~27 MB; it must be precached to work offline
         maximumFileSizeToCacheInBytes: 40 * 1024 * 1024,
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/models\//],
         cleanupOutdatedCaches: true,
-        runtimeCaching: [
-          {
-            // built-in models: cached on first use (or by "Make available offline"), in their own cache
-            urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname.startsWith('/models/'),
-            handler: 'CacheFirst',
-            options: {
-              cacheName: 'latex-ocr-models-v1',
-              cacheableResponse: { statuses: [200] },
-            },
-          },
-        ],
+        // No runtime route for /models/: the OCR worker itself keeps built-in model files in the
+        // cache "latex-ocr-models-v1" on first use (src/pwa/modelCache.ts), also on the very first
+        // visit, before this service worker controls the page; "Make available offline" fills the
+        // same cache, and stale files of a retrained model are dropped using models/index.json.
       },
     }),
   ],

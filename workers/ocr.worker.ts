@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import * as tjs from '@huggingface/transformers';
 import { createOcrService } from '../src/model/service.ts';
 import type { OcrApi } from '../src/worker-api/ocr.ts';
+import { cachedModelFetch, isBuiltinModelFile, modelsRoot } from '../src/pwa/modelCache.ts';
 
 tjs.env.allowLocalModels = true;
 tjs.env.allowRemoteModels = false; // switched on only while loading a Hugging Face model id
@@ -42,20 +43,42 @@ const service = createOcrService(tjs, {
   failWebGPU: params.get('failWebGPU') === '1',
 });
 
+// Built-in model files are kept in Cache Storage on first use, for offline use (src/pwa/modelCache.ts).
+const MODELS_ROOT = modelsRoot(import.meta.env.BASE_URL, self.location.origin);
+const serviceFetch = tjs.env.fetch;
+tjs.env.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+  const url = new URL(String(input instanceof Request ? input.url : input), self.location.href);
+  return isBuiltinModelFile(url, MODELS_ROOT) ? cachedModelFetch(url.href, () => serviceFetch(input as never, init)) : serviceFetch(input as never, init);
+}) as typeof tjs.env.fetch;
+
+/** A fault armed by the test hook: the next recognize() crashes or hangs (so a pane's own call fails). */
+let armedFault: 'crash' | 'hang' | null = null;
+
+function crashOrHang(kind: 'crash' | 'hang') {
+  if (kind === 'crash') {
+    // an uncaught error reaches the page's worker.onerror; then the worker is gone
+    setTimeout(() => {
+      self.close();
+    }, 10);
+  }
+  return service.fault(kind);
+}
+
 const api: OcrApi = {
   ...service,
   async recognize(req) {
+    if (armedFault) {
+      const kind = armedFault;
+      armedFault = null;
+      await crashOrHang(kind);
+      await new Promise(() => undefined); // never answers: the page sees the crash or the time-out
+    }
     const p = await service.recognize(req);
     return Comlink.transfer(p, [p.modelInput.data.buffer]);
   },
+  /** Test hook (window.__ocrTest.fault): arms the fault for the next recognition. */
   async fault(kind) {
-    if (kind === 'crash') {
-      // an uncaught error reaches the page's worker.onerror; then the worker is gone
-      setTimeout(() => {
-        self.close();
-      }, 10);
-    }
-    return service.fault(kind);
+    armedFault = kind;
   },
 };
 

@@ -1,13 +1,29 @@
 /** The app's long-lived workers (one of each), created lazily. */
 import { OcrClient } from '../worker-api/client.ts';
+import ocrWorkerUrl from '../../workers/ocr.worker.ts?worker&url';
+
+/**
+ * Test-only page parameters (tests/e2e): ?recognizeTimeoutMs=3000 shortens the time limit
+ * of one recognition (to exercise a hung worker), ?failWebGPU=1 makes WebGPU model loading
+ * fail in the worker (to exercise the WASM fallback). Nothing else reads the query string.
+ */
+const pageParams = typeof location === 'undefined' ? new URLSearchParams() : new URLSearchParams(location.search);
+const testTimeout = Number(pageParams.get('recognizeTimeoutMs'));
+const RECOGNIZE_TIMEOUT_MS = Number.isFinite(testTimeout) && testTimeout >= 100 ? Math.min(testTimeout, 600_000) : 60_000;
+
+function ocrWorkerLocation(): URL {
+  const url = new URL(ocrWorkerUrl, import.meta.url);
+  if (pageParams.get('failWebGPU') === '1') url.searchParams.set('failWebGPU', '1');
+  return url;
+}
 
 let ocr: OcrClient | null = null;
 const restartListeners = new Set<(reason: string) => void>();
 
 export function ocrClient(): OcrClient {
   ocr ??= new OcrClient({
-    createWorker: () => new Worker(new URL('../../workers/ocr.worker.ts', import.meta.url), { type: 'module', name: 'ocr' }),
-    recognizeTimeoutMs: 60_000,
+    createWorker: () => new Worker(ocrWorkerLocation(), { type: 'module', name: 'ocr' }),
+    recognizeTimeoutMs: RECOGNIZE_TIMEOUT_MS,
     loadTimeoutMs: 300_000,
     onRestart: (reason) => restartListeners.forEach((l) => l(reason)),
   });
@@ -22,12 +38,17 @@ export function onWorkerRestart(listener: (reason: string) => void): () => void 
 // test hooks for the end-to-end tests (fault injection), only in the page itself
 declare global {
   interface Window {
-    __ocrTest?: { fault: (kind: 'crash' | 'hang') => Promise<unknown>; restarts: () => number };
+    __ocrTest?: {
+      fault: (kind: 'crash' | 'hang') => Promise<unknown>;
+      restarts: () => number;
+      devices: () => ReturnType<OcrClient['devices']>;
+    };
   }
 }
 if (typeof window !== 'undefined') {
   window.__ocrTest = {
     fault: (kind) => ocrClient().fault(kind).catch((e) => String(e)),
     restarts: () => ocrClient().restarts,
+    devices: () => ocrClient().devices(),
   };
 }
