@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as Comlink from 'comlink';
 import { tjs, readImage, MODELS_DIR } from '../../cli/common.ts';
 import { createOcrService } from '../../src/model/service.ts';
-import type { OcrApi } from '../../src/worker-api/ocr.ts';
+import type { OcrApi, LoadProgress } from '../../src/worker-api/ocr.ts';
 import { FIXTURE_DIR } from '../fixtures/generate.ts';
 
 const { port1, port2 } = new MessageChannel();
@@ -38,7 +38,7 @@ describe('OcrApi over a MessageChannel', () => {
     const events: string[] = [];
     const loaded = await api.load(
       { source: { kind: 'builtin', id: path.join(MODELS_DIR, 'augmented') }, device: 'wasm', dtype: 'fp32' },
-      Comlink.proxy((p) => void events.push(p.status)),
+      Comlink.proxy((p: LoadProgress) => void events.push(p.status)),
     );
     expect(loaded.device).toBe('cpu');
     expect(loaded.dtype).toBe('fp32');

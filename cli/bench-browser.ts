@@ -1,0 +1,131 @@
+/**
+ * Browser measurements for npm run bench: the built app in headless Chromium (Debian's),
+ * driven through the page's bench hook (src/app/bench.ts, enabled by ?bench=1), which
+ * uses the app's own worker and client. WASM with one thread and with the default thread
+ * count (cross-origin isolated), and WebGPU when the browser exposes an adapter.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { BenchFormula, LatencyStats } from './bench-node.ts';
+import { median, round, stats } from './bench-node.ts';
+import { modelBytes } from './bench-node.ts';
+import type { Dtype } from '../src/worker-api/ocr.ts';
+import type { BenchRequest, BenchResult } from '../src/app/bench.ts';
+
+export interface BrowserRow {
+  env: 'chromium-wasm' | 'chromium-webgpu';
+  model: string;
+  dtype: Dtype;
+  threads: number | 'default';
+  kvCache: true;
+  loadColdMs: number;
+  loadWarmMs: number;
+  latency: Record<'short' | 'medium' | 'long', LatencyStats>;
+  tokensPerS: number;
+  peakRssMb: number | null;
+  modelBytes: number;
+}
+
+const ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader'];
+
+function encode(f: BenchFormula) {
+  return { id: f.id, bucket: f.bucket, width: f.image.width, height: f.image.height, data: Buffer.from(f.image.data.buffer, f.image.data.byteOffset, f.image.data.length).toString('base64') };
+}
+
+async function runInPage(page: Page, req: BenchRequest): Promise<BenchResult> {
+  await page.waitForFunction(() => !!window.__ocrBench, undefined, { timeout: 60_000 });
+  return page.evaluate((r) => window.__ocrBench!.run(r), req);
+}
+
+async function one(browser: Browser, base: string, cfg: { device: 'wasm' | 'webgpu'; dtype: Dtype; threads?: number; model: string }, formulas: BenchFormula[], runs: number): Promise<BrowserRow | null> {
+  const query = `?bench=1${cfg.threads ? `&threads=${cfg.threads}` : ''}`;
+  const images = formulas.map(encode);
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    await page.goto(base + '/' + query);
+    const cold = await runInPage(page, { model: cfg.model, device: cfg.device, dtype: cfg.dtype, images: [], runs: 0 });
+    if (cold.device !== (cfg.device === 'webgpu' ? 'webgpu' : 'wasm')) return null; // no adapter: nothing to measure
+    await page.reload();
+    const warm = await runInPage(page, { model: cfg.model, device: cfg.device, dtype: cfg.dtype, images, runs });
+    const per: Record<string, number[]> = { short: [], medium: [], long: [] };
+    for (const s of warm.samples) per[s.bucket].push(s.ms);
+    const tokens = warm.samples.reduce((a, s) => a + s.tokens, 0);
+    const ms = warm.samples.reduce((a, s) => a + s.ms, 0);
+    return {
+      env: cfg.device === 'webgpu' ? 'chromium-webgpu' : 'chromium-wasm',
+      model: cfg.model,
+      dtype: cfg.dtype,
+      threads: cfg.threads ?? warm.threads,
+      kvCache: true,
+      loadColdMs: round(cold.loadMs),
+      loadWarmMs: round(warm.loadMs),
+      latency: { short: stats(per.short), medium: stats(per.medium), long: stats(per.long) },
+      tokensPerS: round((1000 * tokens) / ms),
+      peakRssMb: warm.memoryMb,
+      modelBytes: modelBytes(cfg.model, cfg.dtype),
+    };
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Time from navigation start to the first finished prediction, model cached (second visit). */
+async function firstPrediction(browser: Browser, base: string, runs: number): Promise<number[]> {
+  const ctx = await browser.newContext();
+  const out: number[] = [];
+  try {
+    const page = await ctx.newPage();
+    // first visit: installs the service worker and caches the model
+    await page.goto(base + '/?bench=1&example=first');
+    await page.waitForFunction(() => typeof window.__firstPredictionMs === 'number', undefined, { timeout: 180_000 });
+    for (let r = 0; r < runs; r++) {
+      await page.goto(base + '/?bench=1&example=first');
+      await page.waitForFunction(() => typeof window.__firstPredictionMs === 'number', undefined, { timeout: 180_000 });
+      out.push(await page.evaluate(() => window.__firstPredictionMs!));
+    }
+  } finally {
+    await ctx.close();
+  }
+  return out;
+}
+
+export async function benchBrowser(base: string, models: string[], formulas: BenchFormula[], runs: number): Promise<{ rows: BrowserRow[]; firstPredictionMs: number[] }> {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
+  const rows: BrowserRow[] = [];
+  try {
+    for (const model of models) {
+      for (const cfg of [
+        { device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 1 },
+        { device: 'wasm' as const, dtype: 'q8' as Dtype },
+        { device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 1 },
+        { device: 'wasm' as const, dtype: 'fp32' as Dtype },
+        { device: 'webgpu' as const, dtype: 'fp32' as Dtype },
+        { device: 'webgpu' as const, dtype: 'fp16' as Dtype },
+      ]) {
+        const rs: BrowserRow[] = [];
+        for (let r = 0; r < Math.max(1, Math.min(runs, cfg.device === 'webgpu' ? 1 : runs)); r++) {
+          const row = await one(browser, base, { ...cfg, model }, formulas, 1).catch((e) => {
+            console.error(`browser ${model} ${cfg.device} ${cfg.dtype}: ${e instanceof Error ? e.message : e}`);
+            return null;
+          });
+          if (row) rs.push(row);
+        }
+        if (rs.length) rows.push(mergeBrowser(rs));
+        console.error(`browser ${model} ${cfg.device} ${cfg.dtype} threads=${cfg.threads ?? 'default'}: ${rs.length ? 'done' : 'skipped'}`);
+      }
+    }
+    const first = await firstPrediction(browser, base, runs).catch((e) => {
+      console.error(`first prediction: ${e instanceof Error ? e.message : e}`);
+      return [];
+    });
+    return { rows, firstPredictionMs: first };
+  } finally {
+    await browser.close();
+  }
+}
+
+function mergeBrowser(rs: BrowserRow[]): BrowserRow {
+  const m = (f: (r: BrowserRow) => number) => round(median(rs.map(f)));
+  const lat = (b: 'short' | 'medium' | 'long') => ({ median: m((r) => r.latency[b].median), p95: m((r) => r.latency[b].p95), n: rs[0].latency[b].n * rs.length });
+  return { ...rs[0], loadColdMs: m((r) => r.loadColdMs), loadWarmMs: m((r) => r.loadWarmMs), latency: { short: lat('short'), medium: lat('medium'), long: lat('long') }, tokensPerS: m((r) => r.tokensPerS) };
+}

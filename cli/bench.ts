@@ -1,0 +1,165 @@
+/**
+ * npm run bench [-- --runs 3 --per-bucket 12 --models augmented,narrow --skip-browser]
+ *
+ * Writes bench/results.json and bench/results.md: for each built-in model x dtype x device
+ * (Node CPU; headless Chromium WASM with 1 thread and with threads; WebGPU where the
+ * browser has an adapter), model load time cold and warm, per-formula latency median and
+ * p95 for short (<= 20 tokens), medium (21-60) and long (> 60) real formulas (im2latex
+ * test sample), decode tokens/s, peak memory, model bytes; the app's JS size gzipped; time
+ * to first prediction after page load with the model cached; and ratios against the
+ * unoptimised baseline (no KV cache, fp32, one thread) measured in the same run.
+ * Medians over --runs repetitions: these machines are noisy.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { execFileSync, spawn } from 'node:child_process';
+import { ROOT, parseArgs } from './common.ts';
+import { evalSet } from './eval-data.ts';
+import { normalizeTokens } from '../src/latex/tokens.ts';
+import { benchNodeBaseline, benchNodeEngine, bucketOf, median, round, type BenchFormula, type NodeRow } from './bench-node.ts';
+import { benchBrowser, type BrowserRow } from './bench-browser.ts';
+import type { Dtype } from '../src/worker-api/ocr.ts';
+
+const OUT_DIR = path.join(ROOT, 'bench');
+
+async function pickFormulas(perBucket: number): Promise<BenchFormula[]> {
+  const items = await evalSet('im2latex-clean').items();
+  const out: BenchFormula[] = [];
+  const count = { short: 0, medium: 0, long: 0 };
+  for (const it of items) {
+    const tokens = normalizeTokens(it.reference).length;
+    const bucket = bucketOf(tokens);
+    if (count[bucket] >= perBucket) continue;
+    count[bucket]++;
+    out.push({ id: it.id, latex: it.reference, tokens, bucket, image: await it.load() });
+    if (count.short >= perBucket && count.medium >= perBucket && count.long >= perBucket) break;
+  }
+  return out;
+}
+
+/** Gzipped size of the built app's JavaScript (main bundle, chunks and workers). */
+function appJsGzip(): { files: number; bytes: number; gzip: number } {
+  const dist = path.join(ROOT, 'dist');
+  if (!fs.existsSync(path.join(dist, 'index.html'))) execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  let bytes = 0;
+  let gzip = 0;
+  let files = 0;
+  const walk = (d: string) => {
+    for (const f of fs.readdirSync(d)) {
+      const p = path.join(d, f);
+      if (fs.statSync(p).isDirectory()) {
+        if (f !== 'models') walk(p);
+      } else if (/\.m?js$/.test(f) && !/^(sw|workbox-)/.test(f)) {
+        const b = fs.readFileSync(p);
+        bytes += b.length;
+        gzip += zlib.gzipSync(b, { level: 9 }).length;
+        files++;
+      }
+    }
+  };
+  walk(dist);
+  return { files, bytes, gzip };
+}
+
+function fmtLat(l: { median: number; p95: number }) {
+  return `${l.median} / ${l.p95}`;
+}
+
+function table(rows: (NodeRow | BrowserRow)[], baselineMedium: number): string {
+  const out = [
+    '| env | model | dtype | threads | KV cache | load cold ms | load warm ms | short ms (median / p95) | medium ms | long ms | tokens/s | peak MB | model MB | speed-up vs baseline (medium) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const speed = baselineMedium && r.latency.medium.median ? `${(baselineMedium / r.latency.medium.median).toFixed(1)}×` : '';
+    out.push(
+      `| ${r.env} | ${r.model} | ${r.dtype} | ${r.threads} | ${r.kvCache ? 'yes' : 'no'} | ${r.loadColdMs} | ${r.loadWarmMs} | ${fmtLat(r.latency.short)} | ${fmtLat(r.latency.medium)} | ${fmtLat(r.latency.long)} | ${r.tokensPerS} | ${r.peakRssMb ?? ''} | ${(r.modelBytes / 1e6).toFixed(1)} | ${speed} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+async function startPreview(port: number): Promise<() => void> {
+  const p = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: ROOT, stdio: 'ignore', detached: true });
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/`);
+      if (r.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return () => process.kill(-p.pid!);
+}
+
+async function main() {
+  const { flags } = parseArgs(process.argv.slice(2));
+  const runs = Number(flags.runs ?? 3);
+  const perBucket = Number(flags['per-bucket'] ?? 10);
+  const models = String(flags.models ?? 'augmented,narrow').split(',');
+  const formulas = await pickFormulas(perBucket);
+  console.error(`bench: ${formulas.length} formulas (${perBucket} per bucket), ${runs} runs`);
+  const rows: (NodeRow | BrowserRow)[] = [];
+  const baseline = await benchNodeBaseline(models[0], formulas, 1);
+  rows.push(baseline);
+  console.error(`baseline done: medium median ${baseline.latency.medium.median} ms`);
+  for (const model of models) {
+    for (const dtype of ['fp32', 'q8', 'fp16'] as Dtype[]) {
+      const rs: NodeRow[] = [];
+      for (let r = 0; r < runs; r++) rs.push(await benchNodeEngine(model, dtype, formulas, 1));
+      rows.push(mergeRuns(rs));
+      console.error(`node ${model} ${dtype} done`);
+    }
+  }
+  const js = appJsGzip();
+  let firstPrediction: number[] = [];
+  if (!flags['skip-browser']) {
+    const port = 4390;
+    const stop = await startPreview(port);
+    try {
+      const b = await benchBrowser(`http://127.0.0.1:${port}`, models, formulas, runs);
+      rows.push(...b.rows);
+      firstPrediction = b.firstPredictionMs;
+    } finally {
+      stop();
+    }
+  }
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    runs,
+    formulas: formulas.map((f) => ({ id: f.id, tokens: f.tokens, bucket: f.bucket })),
+    appJs: js,
+    firstPredictionMs: firstPrediction.length ? { median: round(median(firstPrediction)), runs: firstPrediction.map(round) } : null,
+    rows,
+  };
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  fs.writeFileSync(path.join(OUT_DIR, 'results.json'), JSON.stringify(results, null, 1) + '\n');
+  const md = [
+    `# Benchmark (${results.date.slice(0, 10)}, ${results.machine.cpus} CPU cores, Node ${process.version})`,
+    '',
+    `Latency = recognition time of one formula with the model loaded (image preparation + encoder + greedy decoding), median / p95 over ${runs} runs of ${formulas.length} im2latex test formulas. The baseline is fp32, one thread, no KV cache. Regenerate with \`npm run bench\`.`,
+    '',
+    table(rows, baseline.latency.medium.median),
+    '',
+    `App JavaScript: ${js.files} files, ${(js.bytes / 1e3).toFixed(0)} kB, **${(js.gzip / 1e3).toFixed(0)} kB gzipped** (without models and onnxruntime's .wasm).`,
+    results.firstPredictionMs ? `First prediction after page load, model cached: median **${results.firstPredictionMs.median} ms** (${results.firstPredictionMs.runs.join(', ')}).` : '',
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(OUT_DIR, 'results.md'), md);
+  console.log(md);
+}
+
+/** Median of each number over repeated runs. */
+function mergeRuns(rs: NodeRow[]): NodeRow {
+  const m = (f: (r: NodeRow) => number) => round(median(rs.map(f)));
+  const lat = (b: 'short' | 'medium' | 'long') => ({ median: m((r) => r.latency[b].median), p95: m((r) => r.latency[b].p95), n: rs[0].latency[b].n * rs.length });
+  return { ...rs[0], loadColdMs: m((r) => r.loadColdMs), loadWarmMs: m((r) => r.loadWarmMs), latency: { short: lat('short'), medium: lat('medium'), long: lat('long') }, tokensPerS: m((r) => r.tokensPerS), peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)) };
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
