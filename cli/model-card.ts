@@ -1,0 +1,120 @@
+/**
+ * Writes models/<id>/README.md (the model card the app shows) from what the pipeline
+ * recorded: config.json, training-command.txt, training-log.jsonl, eval/*.json, file sizes.
+ *
+ *   npx tsx cli/model-card.ts narrow augmented
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MODELS_DIR } from './common.ts';
+import type { EvalResult } from './eval.ts';
+
+const DESCRIPTIONS: Record<string, { title: string; summary: string; data: string; augment: string }> = {
+  narrow: {
+    title: 'narrow — trained on clean black-on-white renders only',
+    summary:
+      'The "before" model of the shortcut-learning demo: it has only ever seen black formulas on white paper rendered by KaTeX. It reads training-style images well and falls apart when only the colours change (white on blue, dark mode), and on handwriting.',
+    data: 'KaTeX renders (the renderer the app uses to show predictions) of a source-weighted sample of `../shared/data/formulas/train`: every arXiv (im2latex-170k targets) formula rendered twice, at most 30,000 of the 100k Stacks Project lines, all of the other sources (textbooks, documentation, CROHME captions), 100,875 crops in all; font sizes 14–30 px, display and inline styles. Formulas that also occur in the im2latex-100k test or val splits were removed (compared without whitespace).',
+    augment: 'None: clean black-on-white only (on purpose).',
+  },
+  augmented: {
+    title: 'augmented — fine-tuned from narrow with augmentation, other fonts and handwriting',
+    summary:
+      'The "after" model: the same architecture, fine-tuned from narrow\'s best checkpoint on a mix that breaks the colour shortcut. It should read white-on-blue, dark-mode and coloured images as well as black-on-white ones, and it has seen handwriting.',
+    data: 'A weighted mix per batch: 55% the KaTeX renders of narrow, 20% MathJax 4 SVG renders (New Computer Modern and STIX Two fonts: another renderer and a Times-like font) of a different draw of the same sources, 25% CROHME handwritten training images (`../shared/data/crohme/gt_split/train.tsv`, 7,067 images).',
+    augment:
+      '80% of printed samples and all handwritten ones are augmented (each independently): ink and paper grey levels (near black on white 30%, light ink on dark paper 35%, any pair with contrast ≥ 0.25 35%: covers colour changes, inversion, dark mode, since the model\'s first operation is the mean of R, G, B), gamma, uneven lighting, Gaussian noise (σ ≤ 0.1), blur (σ 0.3–1.3 px), rotation ±5°, scale jitter 0.5–1.6×, stroke thickening, JPEG quality 15–90.',
+  },
+};
+
+const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
+
+function card(id: string): string {
+  const dir = path.join(MODELS_DIR, id);
+  const d = DESCRIPTIONS[id];
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const log = fs.existsSync(path.join(dir, 'training-log.jsonl'))
+    ? fs.readFileSync(path.join(dir, 'training-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    : [];
+  const command = fs.existsSync(path.join(dir, 'training-command.txt')) ? fs.readFileSync(path.join(dir, 'training-command.txt'), 'utf8').trim() : '';
+  const meta = command.split('\n').find((l) => l.startsWith('{'));
+  const params = meta ? JSON.parse(meta).params : undefined;
+  const sizes = ['', '_quantized', '_fp16'].map((s) => {
+    const files = ['encoder_model', 'decoder_model_merged'].map((b) => path.join(dir, 'onnx', `${b}${s}.onnx`));
+    return { dtype: s === '' ? 'fp32' : s === '_quantized' ? 'q8' : 'fp16', bytes: files.reduce((a, f) => a + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0) };
+  });
+  const vals = log.filter((e) => e.val);
+  const train = log.filter((e) => e.nll !== undefined);
+  const best = vals.find((e) => e.best && e.step === cfg.latex_ocr?.step) ?? vals.filter((e) => e.best).at(-1);
+  const curve = vals.map((v) => {
+    const near = train.filter((t) => t.step <= v.step).at(-1);
+    const sims = Object.entries(v.val as Record<string, { sim: number }>).map(([k, r]) => `${k} ${r.sim.toFixed(3)}`).join(', ');
+    return `| ${v.step} | ${near ? near.nll.toFixed(3) : ''} | ${sims} | ${v.score.toFixed(3)}${v.step === best?.step ? ' ← chosen' : ''} |`;
+  });
+  const hours = (cfg.latex_ocr?.training_seconds ?? 0) / 3600;
+  const evals = fs.existsSync(path.join(dir, 'eval')) ? fs.readdirSync(path.join(dir, 'eval')).filter((f) => f.endsWith('.json')) : [];
+  const results = evals
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, 'eval', f), 'utf8')) as EvalResult)
+    .sort((a, b) => a.dtype.localeCompare(b.dtype) || a.set.localeCompare(b.set))
+    .map((r) => `| ${r.set} | ${r.dtype} | ${r.n} | ${(100 * r.exact).toFixed(1)}% | ${r.ned.toFixed(3)} | ${r.bleu4.toFixed(3)} | ${(100 * r.renderEqual).toFixed(1)}% | ${r.medianMs} |`);
+  return `# ${d.title}
+
+${d.summary}
+
+## Input it expects
+**An image only — there is no instruction or prompt.** (For instruction-following OCR models the
+instruction is part of the training distribution; this model has none.) The app and the CLI prepare
+the image exactly as in training (\`src/image/prepare.ts\` = \`training/ocr/imageops.py\`): flatten
+transparency onto white, grey level = mean of R, G, B, trim to the content (whatever differs from the
+border colour), fit to 64 px high (width ≤ 1024 px), pad with the background. \`preprocessor_config.json\`
+declares this under \`latex_ocr_prepare\`; plain transformers.js without the app only resizes to 64 px high.
+Output: LaTeX in the canonical token form of im2latex-100k (tokens separated by spaces, e.g.
+\`\\frac { a } { b }\`), greedy decoding, at most ${JSON.parse(fs.readFileSync(path.join(dir, 'generation_config.json'), 'utf8')).max_new_tokens} tokens.
+
+## Architecture
+- Encoder: 5 conv layers (3×3, BatchNorm, ReLU; channels ${cfg.encoder.channels.join('–')}–${cfg.encoder.hidden_size}) to a 4 × W/8 grid, learned row and column embeddings, LayerNorm. The exported encoder also computes each decoder layer's cross-attention keys and values once per image (\`last_hidden_state\` carries them).
+- Decoder: ${cfg.decoder.n_layer} pre-LN transformer layers, d = ${cfg.decoder.n_embd}, ${cfg.decoder.n_head} heads, FFN ${cfg.decoder.n_inner}, learned positions (${cfg.decoder.n_positions}), self-attention KV cache (\`past_key_values.*\` / \`present.*\`, gpt2 naming), vocabulary ${cfg.decoder.vocab_size} tokens.
+- Parameters: ${params ? params.toLocaleString('en') : 'n/a'}. Layout: transformers.js \`VisionEncoderDecoderModel\` (\`onnx/encoder_model*.onnx\`, \`onnx/decoder_model_merged*.onnx\`), opset 14.
+
+| dtype | files | total size |
+|---|---|---|
+${sizes.map((s) => `| ${s.dtype} | \`encoder_model${s.dtype === 'fp32' ? '' : s.dtype === 'q8' ? '_quantized' : '_fp16'}.onnx\`, \`decoder_model_merged${s.dtype === 'fp32' ? '' : s.dtype === 'q8' ? '_quantized' : '_fp16'}.onnx\` | ${mb(s.bytes)} |`).join('\n')}
+
+q8: weights int8 per output channel; MatMuls run as MatMulInteger on dynamically quantised activations, convolutions dequantise their weights in the graph. fp16: weights and arithmetic in float16 with float32 inputs and outputs (for WebGPU adapters with \`shader-f16\`).
+
+## Data
+${d.data}
+
+## Augmentation
+${d.augment}
+
+## Training
+- Budget: ${hours.toFixed(1)} h on 2 CPU cores (Debian torch 1.13), ${cfg.latex_ocr?.step ?? '?'} steps of batch 32 at the chosen checkpoint; AdamW, cosine schedule, label smoothing 0.1; curriculum on formula length (≤ 40 tokens, then ≤ 90, then all).
+- Exact command and data (also in \`training-command.txt\`):
+\`\`\`
+${command}
+\`\`\`
+- Curve (training NLL at the last log before each validation; validation token similarity = 1 − normalised edit distance, greedy, on the 500-formula im2latex-100k val sample${id === 'augmented' ? ', on the same sample recoloured white on blue, and on 500 CROHME validation images' : ''}):
+
+| step | train NLL | validation similarity | selection score |
+|---|---|---|---|
+${curve.join('\n')}
+
+**Checkpoint chosen:** step ${best?.step ?? '?'}, the best selection score${id === 'augmented' ? ' (mean of the three validation similarities)' : ' (im2latex val)'} — not simply the last one. The full log is \`training-log.jsonl\`.
+
+## Results
+Evaluated with \`npm run eval\` (onnxruntime-node, CPU). NED = normalised token edit distance (lower is better); render-eq. = KaTeX renders prediction and reference to identical MathML; on CROHME 2014, exact match is the expression rate.
+
+| set | dtype | n | exact | NED | BLEU-4 | render-eq. | median ms |
+|---|---|---|---|---|---|---|---|
+${results.join('\n')}
+
+## Limits
+Single-line and simple multi-line formulas from a 64-px-high view: long formulas (over ~100 tokens) are squeezed to 1024 px and lose detail; matrices and aligned environments are rare in the training data. Trained on 2 CPU cores for a few hours: see \`models/README.md\` for the gap to the targets and what would close it.
+`;
+}
+
+for (const id of process.argv.slice(2)) {
+  fs.writeFileSync(path.join(MODELS_DIR, id, 'README.md'), card(id));
+  console.log(`wrote models/${id}/README.md`);
+}
