@@ -1,8 +1,7 @@
-import { useEffect } from 'react';
 import { useApp } from './context.tsx';
 import { usePerturbedImage, useRecognition } from './effects.ts';
 import { InputPanel } from '../input/InputPanel.tsx';
-import { useImageInput } from '../input/useImageInput.ts';
+import { useGlobalDropAndPaste } from '../input/useImageInput.ts';
 import { PerturbPanel } from '../perturb/PerturbPanel.tsx';
 import { Pane } from '../compare/Pane.tsx';
 import { SplitView } from '../compare/SplitView.tsx';
@@ -21,39 +20,6 @@ function Alerts() {
       ))}
     </div>
   );
-}
-
-/** Drop and paste work anywhere on the page. */
-function useGlobalDropAndPaste() {
-  const take = useImageInput();
-  useEffect(() => {
-    const onPaste = (e: ClipboardEvent) => {
-      const target = e.target as HTMLElement | null;
-      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA') && !e.clipboardData?.files.length) return;
-      const file = [...(e.clipboardData?.files ?? [])][0];
-      if (file) {
-        e.preventDefault();
-        void take(file, file.name || 'pasted image', 'paste');
-      }
-    };
-    const onDragOver = (e: DragEvent) => {
-      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
-    };
-    const onDrop = (e: DragEvent) => {
-      const file = e.dataTransfer?.files[0];
-      if (!file) return;
-      e.preventDefault();
-      void take(file, file.name, 'drop');
-    };
-    window.addEventListener('paste', onPaste);
-    window.addEventListener('dragover', onDragOver);
-    window.addEventListener('drop', onDrop);
-    return () => {
-      window.removeEventListener('paste', onPaste);
-      window.removeEventListener('dragover', onDragOver);
-      window.removeEventListener('drop', onDrop);
-    };
-  }, [take]);
 }
 
 export function App() {

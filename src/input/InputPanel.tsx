@@ -1,34 +1,107 @@
-import { useRef } from 'react';
+import { useEffect, useState } from 'react';
 import { useApp } from '../app/context.tsx';
+import type { InputOrigin } from '../app/state.ts';
+import { DrawPanel } from '../draw/DrawPanel.tsx';
 import { RasterView } from '../ui/RasterView.tsx';
+import { EXAMPLES, type Example } from './examples.ts';
+import { exampleUrl, fetchExample } from './loadExample.ts';
 import { useImageInput } from './useImageInput.ts';
 
-/** Where an equation comes in: file picker (and, app-wide, drop and paste). */
-export function InputPanel() {
+type Mode = 'upload' | 'draw' | 'examples';
+const MODES: { id: Mode; label: string }[] = [
+  { id: 'upload', label: 'Upload' },
+  { id: 'draw', label: 'Draw' },
+  { id: 'examples', label: 'Examples' },
+];
+
+/** The mode that shows where an input came from. */
+function modeFor(origin: InputOrigin): Mode {
+  return origin === 'drawing' ? 'draw' : origin === 'example' ? 'examples' : 'upload';
+}
+
+const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp,image/svg+xml,.png,.jpg,.jpeg,.webp,.gif,.bmp,.svg';
+
+function UploadMode() {
+  const take = useImageInput();
+  return (
+    <div className="input-actions">
+      <label className="button">
+        Upload image
+        <input
+          type="file"
+          aria-label="Upload image"
+          accept={ACCEPT}
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void take(f, f.name, 'upload');
+            e.target.value = ''; // choosing the same file again still fires
+          }}
+        />
+      </label>
+      <span className="hint">or drop or paste an image anywhere (PNG, JPEG, WebP, GIF, BMP, SVG)</span>
+    </div>
+  );
+}
+
+function ExamplesMode() {
   const { state, dispatch } = useApp();
   const take = useImageInput();
-  const fileRef = useRef<HTMLInputElement>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const choose = async (ex: Example) => {
+    setBusy(ex.id);
+    try {
+      await take(await fetchExample(ex), ex.title, 'example', { reference: ex.latex, exampleId: ex.id });
+    } catch (e) {
+      dispatch({ type: 'alert', message: e instanceof Error ? e.message : String(e) });
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <ul className="examples" aria-label="Examples">
+      {EXAMPLES.map((ex) => {
+        const chosen = state.input?.exampleId === ex.id;
+        return (
+          <li key={ex.id}>
+            <button type="button" className="example" aria-pressed={chosen} aria-busy={busy === ex.id} onClick={() => void choose(ex)} title={ex.source}>
+              <img src={exampleUrl(ex)} alt="" loading="lazy" decoding="async" />
+              <span>{ex.title}</span>
+              <span className="example-kind">{ex.kind}</span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** Where an equation comes in: upload (and, app-wide, drop and paste), drawing, or a built-in example. */
+export function InputPanel() {
+  const { state, dispatch } = useApp();
+  const [mode, setMode] = useState<Mode>(() => (state.input ? modeFor(state.input.origin) : 'upload'));
+  // a new input from elsewhere (paste, drop, history) shows the matching mode
+  const inputId = state.input?.id;
+  const origin = state.input?.origin;
+  useEffect(() => {
+    if (inputId && origin) setMode(modeFor(origin));
+  }, [inputId, origin]);
+  const example = state.input?.exampleId ? EXAMPLES.find((e) => e.id === state.input?.exampleId) : undefined;
+
   return (
     <section className="panel input-panel" aria-label="Input">
       <h2>Equation</h2>
-      <div className="input-actions">
-        <label className="button">
-          Upload image
-          <input
-            ref={fileRef}
-            type="file"
-            aria-label="Upload image"
-            accept="image/png,image/jpeg,image/webp,image/gif,image/bmp,image/svg+xml,.png,.jpg,.jpeg,.webp,.gif,.bmp,.svg"
-            onChange={(e) => {
-              const f = e.target.files?.[0];
-              if (f) void take(f, f.name, 'upload');
-              e.target.value = '';
-            }}
-          />
-        </label>
-        <span className="hint">or drop or paste an image anywhere</span>
+      <div className="input-modes" role="group" aria-label="Input mode">
+        {MODES.map((m) => (
+          <button key={m.id} type="button" aria-pressed={mode === m.id} onClick={() => setMode(m.id)}>
+            {m.label}
+          </button>
+        ))}
       </div>
-      <RasterView raster={state.input?.raster} label="Input image" className="input-preview" />
+      {mode === 'upload' && <UploadMode />}
+      {mode === 'draw' && <DrawPanel />}
+      {mode === 'examples' && <ExamplesMode />}
+      {mode !== 'draw' && <RasterView raster={state.input?.raster} label="Input image" className="input-preview" />}
+      {example && mode === 'examples' && <p className="hint example-source">{example.source}</p>}
       <label className="reference">
         Reference LaTeX
         <input

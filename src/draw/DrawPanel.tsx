@@ -1,0 +1,202 @@
+/**
+ * Drawing an equation: mouse, touch and pen through Pointer Events, strokes smoothed
+ * by perfect-freehand. The strokes are the data (undo/redo history here, the current
+ * strokes in the app's input); the input Raster is re-rasterised from them, debounced,
+ * so the panes re-recognise the drawing as it grows.
+ */
+import { useCallback, useEffect, useReducer, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { useApp } from '../app/context.tsx';
+import { newInputId } from '../input/useImageInput.ts';
+import {
+  DEFAULT_STROKE_WIDTH,
+  DRAW_HEIGHT,
+  DRAW_WIDTH,
+  MAX_STROKE_WIDTH,
+  MIN_STROKE_WIDTH,
+  drawReducer,
+  drawStrokes,
+  initHistory,
+  pointerPressure,
+  rasteriseStrokes,
+  type Stroke,
+} from './strokes.ts';
+
+/** Wait this long after the last change before re-rasterising (a recognition per stroke, not per point). */
+const RASTERISE_DEBOUNCE_MS = 250;
+
+function isTextField(t: EventTarget | null): boolean {
+  const el = t as HTMLElement | null;
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+}
+
+export function DrawPanel() {
+  const { state, dispatch } = useApp();
+  const initial = state.input?.origin === 'drawing' ? (state.input.strokes ?? []) : [];
+  const [hist, act] = useReducer(drawReducer, initial, initHistory);
+  const [width, setWidth] = useState(() => initial[initial.length - 1]?.width ?? DEFAULT_STROKE_WIDTH);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const current = useRef<{ pointerId: number; stroke: Stroke } | null>(null);
+  const frame = useRef(0);
+  /** The strokes last sent to the app (so mounting with the input's own strokes sends nothing). */
+  const sent = useRef<Stroke[]>(initial);
+  const inputIsDrawing = state.input?.origin === 'drawing';
+
+  const redraw = useCallback(() => {
+    frame.current = 0;
+    const c = canvasRef.current;
+    const ctx = c?.getContext('2d');
+    if (!c || !ctx) return;
+    const dpr = c.width / DRAW_WIDTH;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, c.width, c.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawStrokes(ctx, hist.present);
+    if (current.current) drawStrokes(ctx, [current.current.stroke]);
+  }, [hist.present]);
+
+  const scheduleRedraw = useCallback(() => {
+    if (!frame.current) frame.current = requestAnimationFrame(redraw);
+  }, [redraw]);
+
+  // size the backing store for the screen's pixel density, then draw
+  useEffect(() => {
+    const c = canvasRef.current;
+    if (!c) return;
+    const dpr = Math.min(3, Math.max(1, Math.round(window.devicePixelRatio || 1)));
+    if (c.width !== DRAW_WIDTH * dpr) {
+      c.width = DRAW_WIDTH * dpr;
+      c.height = DRAW_HEIGHT * dpr;
+    }
+    redraw();
+  }, [redraw]);
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+
+  // the strokes changed: rasterise (debounced) and make the drawing the input
+  useEffect(() => {
+    const strokes = hist.present;
+    if (strokes === sent.current) return;
+    const t = setTimeout(() => {
+      sent.current = strokes;
+      if (!strokes.length) {
+        if (inputIsDrawing) dispatch({ type: 'setInput', input: null });
+        return;
+      }
+      try {
+        const raster = rasteriseStrokes(strokes, DRAW_WIDTH, DRAW_HEIGHT);
+        dispatch({ type: 'setInput', input: { id: newInputId('drawing'), name: 'drawing', origin: 'drawing', raster, strokes } });
+      } catch (e) {
+        dispatch({ type: 'alert', message: `Could not rasterise the drawing: ${e instanceof Error ? e.message : e}` });
+      }
+    }, RASTERISE_DEBOUNCE_MS);
+    return () => clearTimeout(t);
+  }, [hist.present, inputIsDrawing, dispatch]);
+
+  // Ctrl/Cmd+Z undo; Ctrl/Cmd+Shift+Z and Ctrl+Y redo (not while typing in a field)
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || isTextField(e.target)) return;
+      const k = e.key.toLowerCase();
+      if (k === 'z') {
+        e.preventDefault();
+        act({ type: e.shiftKey ? 'redo' : 'undo' });
+      } else if (k === 'y' && !e.shiftKey) {
+        e.preventDefault();
+        act({ type: 'redo' });
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const toPoint = (e: PointerEvent, rect: DOMRect) => {
+    const { pressure } = pointerPressure(e.pointerType, e.pressure);
+    return {
+      x: ((e.clientX - rect.left) / rect.width) * DRAW_WIDTH,
+      y: ((e.clientY - rect.top) / rect.height) * DRAW_HEIGHT,
+      pressure,
+    };
+  };
+
+  const onPointerDown = (e: ReactPointerEvent<HTMLCanvasElement>) => {
+    if (current.current || (e.pointerType === 'mouse' && e.button !== 0)) return;
+    e.preventDefault();
+    e.currentTarget.setPointerCapture(e.pointerId);
+    const rect = e.currentTarget.getBoundingClientRect();
+    const real = pointerPressure(e.pointerType, e.pressure).real;
+    current.current = { pointerId: e.pointerId, stroke: { points: [toPoint(e.nativeEvent, rect)], width, realPressure: real || undefined } };
+    scheduleRedraw();
+  };
+
+  const onPointerMove = (e: ReactPointerEvent<HTMLCanvasElement>) => {
+    const cur = current.current;
+    if (!cur || cur.pointerId !== e.pointerId) return;
+    const rect = e.currentTarget.getBoundingClientRect();
+    // coalesced events: the points the browser merged into this one (smooth fast strokes)
+    const events = e.nativeEvent.getCoalescedEvents?.() ?? [];
+    for (const ev of events.length ? events : [e.nativeEvent]) {
+      const p = toPoint(ev, rect);
+      const last = cur.stroke.points[cur.stroke.points.length - 1];
+      if (Math.hypot(p.x - last.x, p.y - last.y) >= 0.5) cur.stroke.points.push(p);
+    }
+    scheduleRedraw();
+  };
+
+  const finish = (e: ReactPointerEvent<HTMLCanvasElement>, keep: boolean) => {
+    const cur = current.current;
+    if (!cur || cur.pointerId !== e.pointerId) return;
+    current.current = null;
+    if (keep) act({ type: 'add', stroke: cur.stroke });
+    scheduleRedraw();
+  };
+
+  const empty = hist.present.length === 0;
+  return (
+    <div className="draw-panel">
+      <canvas
+        ref={canvasRef}
+        className="draw-canvas"
+        role="img"
+        aria-label="Drawing canvas"
+        aria-describedby="draw-help"
+        tabIndex={0}
+        width={DRAW_WIDTH}
+        height={DRAW_HEIGHT}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={(e) => finish(e, true)}
+        onPointerCancel={(e) => finish(e, false)}
+        onLostPointerCapture={(e) => finish(e, true)}
+      />
+      <p id="draw-help" className="hint">
+        Draw with a mouse, pen or finger. {hist.present.length} stroke{hist.present.length === 1 ? '' : 's'}. Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo.
+      </p>
+      <div className="draw-tools">
+        <button type="button" onClick={() => act({ type: 'undo' })} disabled={!hist.past.length}>
+          Undo
+        </button>
+        <button type="button" onClick={() => act({ type: 'redo' })} disabled={!hist.future.length}>
+          Redo
+        </button>
+        <button type="button" onClick={() => act({ type: 'clear' })} disabled={empty}>
+          Clear
+        </button>
+        <label className="draw-width">
+          <span>
+            Stroke width <output aria-hidden="true">{width} px</output>
+          </span>
+          <input
+            type="range"
+            aria-label="Stroke width"
+            aria-valuetext={`${width} px`}
+            min={MIN_STROKE_WIDTH}
+            max={MAX_STROKE_WIDTH}
+            step={1}
+            value={width}
+            onChange={(e) => setWidth(Number(e.target.value))}
+          />
+        </label>
+      </div>
+    </div>
+  );
+}
