@@ -1,0 +1,77 @@
+/**
+ * Saves each finished recognition run to the history: once every pane has a result
+ * (prediction or error) for the current input and settings. Runs on the same input
+ * update its entry. A full storage is reported once (role "alert"); the work on
+ * screen is untouched.
+ */
+import { useEffect, useRef } from 'react';
+import { useApp } from '../app/context.tsx';
+import { paneJob } from '../app/effects.ts';
+import { historyStore } from './idb.ts';
+import { inputPng } from './image.ts';
+import { HistoryQuotaError } from './store.ts';
+import type { HistoryPane } from './types.ts';
+
+export function useHistoryRecorder() {
+  const { state, dispatch } = useApp();
+  const lastRun = useRef('');
+  const failing = useRef(false);
+
+  useEffect(() => {
+    const { input } = state;
+    if (!input) return;
+    const jobs = state.panes.map((p) => paneJob(state, p));
+    const settled = state.panes.every((p, i) => {
+      const r = state.results[p.id];
+      return !!jobs[i] && !!r && r.jobKey === jobs[i].key && (r.status === 'done' || r.status === 'error');
+    });
+    if (!settled) return;
+    const runKey = `${jobs.map((j) => j!.key).join('\n')}\n${state.reference}`;
+    if (runKey === lastRun.current) return;
+    lastRun.current = runKey;
+
+    const panes: HistoryPane[] = state.panes.map((p) => {
+      const r = state.results[p.id]!;
+      const model = state.models.find((m) => m.key === p.modelKey);
+      return {
+        id: p.id,
+        variant: p.variant,
+        modelKey: p.modelKey,
+        modelLabel: model?.label ?? p.modelKey,
+        device: p.device,
+        dtype: p.dtype,
+        status: r.status === 'done' ? 'done' : 'error',
+        latex: r.status === 'done' ? r.prediction?.latex : undefined,
+        error: r.status === 'error' ? r.error : undefined,
+        ranOn: r.prediction?.device,
+        ranDtype: r.prediction?.dtype,
+        ms: r.prediction ? Math.round(r.prediction.ms) : undefined,
+        note: r.note,
+      };
+    });
+    const { reference, perturb } = state;
+    void (async () => {
+      try {
+        const image = await inputPng(input.id, input.raster);
+        const now = Date.now();
+        await historyStore().save({
+          id: input.id,
+          createdAt: now,
+          updatedAt: now,
+          input: { name: input.name, origin: input.origin, width: input.raster.width, height: input.raster.height, image, strokes: input.strokes },
+          reference,
+          perturb: { ...perturb },
+          panes,
+        });
+        failing.current = false;
+      } catch (e) {
+        if (failing.current) return; // said once; more runs fail the same way
+        failing.current = true;
+        dispatch({
+          type: 'alert',
+          message: e instanceof HistoryQuotaError ? e.message : `This run was not saved to the history: ${e instanceof Error ? e.message : String(e)}`,
+        });
+      }
+    })();
+  }, [state, dispatch]);
+}
