@@ -5,6 +5,9 @@ import { useGlobalDropAndPaste } from '../input/useImageInput.ts';
 import { PerturbPanel } from '../perturb/PerturbPanel.tsx';
 import { Pane } from '../compare/Pane.tsx';
 import { SplitView } from '../compare/SplitView.tsx';
+import { ResearchView } from '../research/ResearchView.tsx';
+import { PermalinkButton } from '../research/PermalinkButton.tsx';
+import { usePermalinkRestore } from '../research/usePermalink.ts';
 
 function Alerts() {
   const { state, dispatch } = useApp();
@@ -27,12 +30,21 @@ export function App() {
   usePerturbedImage();
   useRecognition();
   useGlobalDropAndPaste();
+  usePermalinkRestore();
   const perturbed = state.perturbed && state.input && state.perturbed.inputId === state.input.id ? state.perturbed.raster : null;
   return (
     <div className="app">
       <header className="app-head">
         <h1>LaTeX OCR Playground</h1>
         <p className="tagline">Picture of an equation in, LaTeX out — in your browser, offline. Change the colours and watch what breaks.</p>
+        <nav className="tabs" aria-label="Mode">
+          {(['compare', 'research'] as const).map((m) => (
+            <button key={m} type="button" aria-pressed={state.mode === m} onClick={() => dispatch({ type: 'setMode', mode: m })}>
+              {m === 'compare' ? 'Compare' : 'Research'}
+            </button>
+          ))}
+        </nav>
+        <PermalinkButton />
       </header>
       <Alerts />
       <main className="layout">
@@ -40,7 +52,7 @@ export function App() {
           <InputPanel />
           <PerturbPanel />
         </aside>
-        <div className="compare">
+        <div className="compare" hidden={state.mode !== 'compare'}>
           <SplitView left={state.input?.raster ?? null} right={perturbed} leftLabel="Input as given" rightLabel="With perturbation" />
           <div className="panes">
             {state.panes.map((pane, i) => (
@@ -51,6 +63,8 @@ export function App() {
             Add pane
           </button>
         </div>
+        {/* kept mounted while hidden, so a running sweep and its results survive a look at Compare */}
+        <ResearchView hidden={state.mode !== 'research'} />
       </main>
     </div>
   );

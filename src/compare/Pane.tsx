@@ -6,6 +6,7 @@ import { Katex } from '../render/Katex.tsx';
 import { RasterView } from '../ui/RasterView.tsx';
 import { DiffView } from './DiffView.tsx';
 import { LoadProgressBar } from './LoadProgressBar.tsx';
+import { TokenConfidence } from './TokenConfidence.tsx';
 import type { DeviceChoice, Dtype } from '../worker-api/ocr.ts';
 
 const DEVICES: { value: DeviceChoice; label: string }[] = [
@@ -123,7 +124,7 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
               {copied ? 'Copied' : 'Copy'}
             </button>
           </div>
-          {p.truncated && <p className="warn">The output was cut at the length limit: it is probably a repetition loop.</p>}
+          <TokenConfidence prediction={p} label={`Token confidence, ${name}`} />
           <Katex latex={p.latex} label="Rendered prediction" />
           {state.reference && <DiffView from={state.reference} to={p.latex} label="vs reference" fromName="the reference" />}
           {other && otherResult?.prediction && (

@@ -1,0 +1,75 @@
+import { useId, useMemo } from 'react';
+import type { Prediction } from '../worker-api/ocr.ts';
+import { percent, predictionHealth, probabilityColour } from '../research/confidence.ts';
+
+/** Below this probability a token is also underlined (colour is not the only cue). */
+const LOW = 0.5;
+
+function showToken(text: string): string {
+  // BPE pieces can be spaces or empty: show something visible and focusable
+  if (text === '') return '∅';
+  return text.replace(/ /g, '·');
+}
+
+/**
+ * The tokens of a prediction coloured by probability, each focusable, with its top
+ * alternatives in a tooltip (hover or keyboard focus); mean and minimum confidence;
+ * a warning when the output looks like a repetition loop or was cut at the length limit.
+ * `compact` shows only the numbers and the warnings (the research ladder).
+ */
+export function TokenConfidence({ prediction, label = 'Token confidence', compact = false }: { prediction: Pick<Prediction, 'latex' | 'tokens' | 'truncated'>; label?: string; compact?: boolean }) {
+  const id = useId();
+  const health = useMemo(() => predictionHealth(prediction), [prediction]);
+  const { stats } = health;
+  return (
+    <div className="confidence" role="group" aria-label={label}>
+      <div className="confidence-stats">
+        {stats ? (
+          <>
+            <span>
+              Mean confidence <strong data-testid="mean-confidence">{percent(stats.mean)}</strong>
+            </span>
+            <span>
+              minimum <strong data-testid="min-confidence">{percent(stats.min)}</strong>
+              {!compact && prediction.tokens[stats.minIndex] && <> (“{showToken(prediction.tokens[stats.minIndex].text)}”)</>}
+            </span>
+          </>
+        ) : (
+          <span>No tokens</span>
+        )}
+      </div>
+      {!compact && prediction.tokens.length > 0 && (
+        <div className="confidence-tokens">
+          {prediction.tokens.map((t, i) => {
+            const tip = `${id}-t${i}`;
+            return (
+              <span
+                key={i}
+                className={`conf-tok${t.prob < LOW ? ' conf-low' : ''}`}
+                style={{ background: probabilityColour(t.prob) }}
+                tabIndex={0}
+                aria-describedby={tip}
+              >
+                {showToken(t.text)}
+                <span role="tooltip" id={tip} className="conf-tip">
+                  “{showToken(t.text)}” {percent(t.prob)}
+                  {t.alternatives.length > 0 && (
+                    <>
+                      {'; alternatives: '}
+                      {t.alternatives.map((a) => `“${showToken(a.text)}” ${percent(a.prob)}`).join(', ')}
+                    </>
+                  )}
+                </span>
+              </span>
+            );
+          })}
+        </div>
+      )}
+      {health.warnings.map((w) => (
+        <p key={w} className="warn" data-testid="confidence-warning">
+          ⚠ {w}
+        </p>
+      ))}
+    </div>
+  );
+}

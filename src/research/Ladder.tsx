@@ -1,0 +1,78 @@
+import { DiffView } from '../compare/DiffView.tsx';
+import { TokenConfidence } from '../compare/TokenConfidence.tsx';
+import { Katex } from '../render/Katex.tsx';
+import { RasterView } from '../ui/RasterView.tsx';
+import { formatNumber } from './export.ts';
+import type { SweepResult } from './sweep.ts';
+
+/**
+ * The ladder: one table per model, one row per finished step: the image as
+ * perturbed, the predicted LaTeX and its rendering, the token diff and normalised
+ * edit distance against the basis (reference or step 0), and token confidence.
+ */
+export function Ladder({ result, xLabel }: { result: SweepResult; xLabel: string }) {
+  const { spec } = result;
+  return (
+    <div className="ladders">
+      {spec.models.map((model) => {
+        const rows = result.rows.filter((r) => r.model === model.key);
+        return (
+          <table key={model.key} className="ladder" aria-label={`Ladder: ${model.label}`}>
+            <caption>{model.label}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{xLabel}</th>
+                <th scope="col">Image</th>
+                <th scope="col">Prediction</th>
+                <th scope="col">{spec.reference.trim() ? 'vs reference' : 'vs step 0'}</th>
+                <th scope="col">Confidence</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.step} data-step={r.step}>
+                  <th scope="row">
+                    <span className="ladder-step">#{r.step}</span> {formatNumber(r.value, 4)}
+                  </th>
+                  <td>
+                    <RasterView raster={result.images[r.step]} label={`Step ${r.step} image`} className="ladder-img" />
+                  </td>
+                  <td className="ladder-pred">
+                    {r.error ? (
+                      <p className="pane-error">{r.error}</p>
+                    ) : (
+                      <>
+                        <code className="latex" aria-label="Predicted LaTeX">
+                          {r.latex || '(empty)'}
+                        </code>
+                        <Katex latex={r.latex} label="Rendered prediction" />
+                      </>
+                    )}
+                  </td>
+                  <td>
+                    {r.error ? (
+                      '—'
+                    ) : r.basis === 'step0' && r.step === 0 ? (
+                      <span className="hint">the basis of this column</span>
+                    ) : (
+                      <DiffView from={r.basisLatex} to={r.latex} label={r.basis === 'reference' ? 'vs reference' : 'vs step 0'} fromName={r.basis === 'reference' ? 'the reference' : 'step 0'} />
+                    )}
+                    {r.score !== null && (
+                      <div className="ladder-score">
+                        score <strong>{r.score.toFixed(3)}</strong>
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    {!r.error && <TokenConfidence prediction={r} compact label={`Token confidence, step ${r.step}`} />}
+                    {!r.error && <div className="hint">{r.ms.toFixed(0)} ms</div>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        );
+      })}
+    </div>
+  );
+}

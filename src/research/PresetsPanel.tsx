@@ -1,0 +1,174 @@
+import { useEffect, useRef, useState } from 'react';
+import { useApp } from '../app/context.tsx';
+import type { ModelEntry, PaneConfig } from '../app/state.ts';
+import { ocrClient } from '../app/services.ts';
+import { loadExampleRaster } from '../input/loadExample.ts';
+import { newInputId } from '../input/useImageInput.ts';
+import type { Raster } from '../image/raster.ts';
+import { isIdentity } from '../perturb/types.ts';
+import { perturbWorker } from '../worker-api/perturb.ts';
+import { Katex } from '../render/Katex.tsx';
+import { percent } from './confidence.ts';
+import { presets, runPresetTest, type Preset, type PresetCell } from './presets.ts';
+
+const exampleCache = new Map<string, Promise<Raster>>();
+function exampleRaster(p: Preset): Promise<Raster> {
+  let r = exampleCache.get(p.example.id);
+  if (!r) {
+    r = loadExampleRaster(p.example);
+    r.catch(() => exampleCache.delete(p.example.id));
+    exampleCache.set(p.example.id, r);
+  }
+  return r;
+}
+
+/**
+ * The three-step test as presets: each can be opened in Compare (both models side
+ * by side on it), or all three run at once here against their reference LaTeX.
+ */
+export function PresetsPanel() {
+  const { state, dispatch } = useApp();
+  const list = presets();
+  const models = state.research.models.map((k) => state.models.find((m) => m.key === k)).filter((m): m is ModelEntry => !!m);
+  const [cells, setCells] = useState<PresetCell[] | null>(null);
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  const open = async (p: Preset) => {
+    try {
+      const raster = await exampleRaster(p);
+      const device = state.research.device;
+      const keys = models.length ? models.map((m) => m.key) : [state.panes[0]?.modelKey ?? 'builtin:augmented'];
+      const panes: PaneConfig[] = (keys.length === 1 ? [keys[0], keys[0]] : keys).map((modelKey, i) => ({
+        id: i + 1,
+        variant: keys.length === 1 && i === 0 ? 'original' : 'perturbed',
+        modelKey,
+        device,
+      }));
+      dispatch({
+        type: 'restore',
+        state: {
+          input: { id: newInputId('example'), name: p.example.title, origin: 'example', raster, exampleId: p.example.id },
+          reference: p.reference,
+          perturb: { ...p.perturb },
+          panes,
+          mode: 'compare',
+        },
+      });
+    } catch (e) {
+      dispatch({ type: 'alert', message: e instanceof Error ? e.message : String(e) });
+    }
+  };
+
+  const runAll = async () => {
+    abort.current?.abort();
+    const ctl = new AbortController();
+    abort.current = ctl;
+    const found: PresetCell[] = [];
+    setCells([]);
+    setProgress({ done: 0, total: list.length * models.length });
+    const client = ocrClient();
+    const device = state.research.device;
+    try {
+      await runPresetTest(
+        list,
+        models.map((m) => ({ key: m.key, label: m.label })),
+        {
+          image: async (p) => {
+            const raster = await exampleRaster(p);
+            return isIdentity(p.perturb) ? raster : perturbWorker().apply(raster, p.perturb);
+          },
+          recognize: async (m, image, signal) => {
+            const source = models.find((x) => x.key === m.key)!.source;
+            return client.recognize({ source, device, image }, signal);
+          },
+        },
+        ctl.signal,
+        (c, done, total) => {
+          found.push(c);
+          if (abort.current !== ctl) return;
+          setCells([...found]);
+          setProgress({ done, total });
+        },
+      );
+    } finally {
+      if (abort.current === ctl) {
+        setProgress(null);
+        abort.current = null;
+      }
+    }
+  };
+
+  return (
+    <section className="panel presets" aria-label="Three-step test">
+      <h2>The three-step test</h2>
+      <p className="hint">Does a model read the formula, or the colours it was trained on? The same formula, then only its colours changed, then handwriting.</p>
+      <ol className="preset-list">
+        {list.map((p) => (
+          <li key={p.id} className="preset">
+            <strong>{p.title}</strong>
+            <span>{p.explanation}</span>
+            <code className="preset-ref" aria-label={`Reference LaTeX, preset ${p.id}`}>
+              {p.reference}
+            </code>
+            <button type="button" onClick={() => void open(p)} aria-label={`Open preset ${p.title} in Compare`}>
+              Open in Compare
+            </button>
+          </li>
+        ))}
+      </ol>
+      <div className="sweep-actions">
+        <button type="button" disabled={!!progress || !models.length} onClick={() => void runAll()}>
+          Run the three-step test
+        </button>
+        <button type="button" disabled={!progress} onClick={() => abort.current?.abort()}>
+          Cancel the three-step test
+        </button>
+      </div>
+      {progress && <progress aria-label="Three-step test progress" max={progress.total} value={progress.done} />}
+      {cells && (
+        <table className="preset-results" aria-label="Three-step test results">
+          <thead>
+            <tr>
+              <th scope="col">Preset</th>
+              {models.map((m) => (
+                <th key={m.key} scope="col">
+                  {m.label}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((p) => (
+              <tr key={p.id}>
+                <th scope="row">{p.title}</th>
+                {models.map((m) => {
+                  const c = cells.find((x) => x.preset === p.id && x.model === m.key);
+                  return (
+                    <td key={m.key}>
+                      {!c ? (
+                        <span className="hint">…</span>
+                      ) : c.error ? (
+                        <span className="pane-error">{c.error}</span>
+                      ) : (
+                        <>
+                          <Katex latex={c.latex} label="Rendered prediction" />
+                          <div className="hint">
+                            score <strong>{(1 - (c.ned ?? 1)).toFixed(2)}</strong>
+                            {c.meanConfidence !== null && <> · mean confidence {percent(c.meanConfidence)}</>}
+                            {c.truncated && ' · cut at the length limit'}
+                          </div>
+                        </>
+                      )}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

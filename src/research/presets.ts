@@ -1,0 +1,108 @@
+/**
+ * The published three-step shortcut-learning test, as presets:
+ *   (a) a training-style image: a printed formula, black on white;
+ *   (b) the same image with only its colours changed: white on blue;
+ *   (c) a handwritten formula.
+ * A model that learned "black strokes on white" as a shortcut reads (a), fails (b)
+ * although nothing but the colours changed, and (c) tells whether it learned the
+ * symbols at all. The images are the examples marked as presets in src/input/examples.ts.
+ */
+import { presetExample, type Example } from '../input/examples.ts';
+import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
+import { WHITE_ON_BLUE } from '../perturb/variables.ts';
+import type { Raster } from '../image/raster.ts';
+import type { Prediction } from '../worker-api/ocr.ts';
+import { confidenceStats } from './confidence.ts';
+import { scoreRow, type SweepModel } from './sweep.ts';
+
+export interface Preset {
+  id: 'a' | 'b' | 'c';
+  title: string;
+  /** One line: what this step tests. */
+  explanation: string;
+  example: Example;
+  /** Reference LaTeX (the example's). */
+  reference: string;
+  perturb: PerturbOptions;
+}
+
+export function presets(): Preset[] {
+  const printed = presetExample('printed');
+  const hand = presetExample('handwritten');
+  return [
+    {
+      id: 'a',
+      title: '(a) Training-style image',
+      explanation: 'A printed formula, black on white, rendered like the training data: both models should read it.',
+      example: printed,
+      reference: printed.latex,
+      perturb: { ...DEFAULT_PERTURB },
+    },
+    {
+      id: 'b',
+      title: '(b) Only the colours changed',
+      explanation: 'The same image, white on blue: same shapes, new colours. A model that learned a colour shortcut fails here.',
+      example: printed,
+      reference: printed.latex,
+      perturb: { ...DEFAULT_PERTURB, ...WHITE_ON_BLUE },
+    },
+    {
+      id: 'c',
+      title: '(c) Handwritten',
+      explanation: 'A handwritten formula (CROHME): different strokes altogether, a test of what the model learned beyond fonts.',
+      example: hand,
+      reference: hand.latex,
+      perturb: { ...DEFAULT_PERTURB },
+    },
+  ];
+}
+
+export interface PresetCell {
+  preset: Preset['id'];
+  model: string;
+  latex: string;
+  ned: number | null;
+  meanConfidence: number | null;
+  truncated: boolean;
+  error?: string;
+}
+
+export interface PresetTestDeps {
+  /** The image of a preset (the example, perturbed). */
+  image: (preset: Preset, signal: AbortSignal) => Promise<Raster>;
+  recognize: (model: SweepModel, image: Raster, signal: AbortSignal) => Promise<Pick<Prediction, 'latex' | 'tokens' | 'truncated'>>;
+}
+
+/**
+ * Every model on every preset, scored against the preset's reference. Failures become
+ * cells with an error; cancelling stops and returns the cells so far.
+ */
+export async function runPresetTest(list: Preset[], models: SweepModel[], deps: PresetTestDeps, signal: AbortSignal, onCell?: (c: PresetCell, done: number, total: number) => void): Promise<PresetCell[]> {
+  const cells: PresetCell[] = [];
+  const total = list.length * models.length;
+  for (const preset of list) {
+    if (signal.aborted) return cells;
+    let image: Raster | null = null;
+    let imageError: string | undefined;
+    try {
+      image = await deps.image(preset, signal);
+    } catch (e) {
+      imageError = e instanceof Error ? e.message : String(e);
+    }
+    for (const model of models) {
+      if (signal.aborted) return cells;
+      let cell: PresetCell;
+      try {
+        if (!image) throw new Error(imageError ?? 'no image');
+        const p = await deps.recognize(model, image, signal);
+        cell = { preset: preset.id, model: model.key, latex: p.latex, ned: scoreRow(p.latex, preset.reference).ned, meanConfidence: confidenceStats(p.tokens)?.mean ?? null, truncated: p.truncated };
+      } catch (e) {
+        if (signal.aborted) return cells;
+        cell = { preset: preset.id, model: model.key, latex: '', ned: null, meanConfidence: null, truncated: false, error: e instanceof Error ? e.message : String(e) };
+      }
+      cells.push(cell);
+      onCell?.(cell, cells.length, total);
+    }
+  }
+  return cells;
+}

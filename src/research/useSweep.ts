@@ -1,0 +1,124 @@
+/**
+ * Running a sweep in the page: each step's image comes from the perturbation worker
+ * (or, for the stroke-width variable, from re-rasterising the drawing's strokes), each
+ * recognition goes through the app's OCR client (queued with the panes' work, one at
+ * a time). Cancelling aborts the pending call at once.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { InputImage, ModelEntry } from '../app/state.ts';
+import { ocrClient } from '../app/services.ts';
+import { perturbWorker } from '../worker-api/perturb.ts';
+import { rasteriseStrokes } from '../draw/strokes.ts';
+import { isIdentity } from '../perturb/types.ts';
+import { cloneRaster, type Raster } from '../image/raster.ts';
+import type { DeviceChoice } from '../worker-api/ocr.ts';
+import { planSweep, runSweep, type SweepResult, type SweepSpec } from './sweep.ts';
+
+export interface SweepProgress {
+  done: number;
+  total: number;
+  /** What is happening now, for the status line. */
+  phase: string;
+}
+
+export interface SweepRun {
+  result: SweepResult | null;
+  progress: SweepProgress | null;
+  running: boolean;
+  /** The input the last sweep ran on (for export metadata). */
+  input: InputImage | null;
+  error: string | null;
+  start: (spec: SweepSpec, input: InputImage, models: ModelEntry[], device: DeviceChoice) => void;
+  cancel: () => void;
+}
+
+/** The image of one step: strokes redrawn at a width, then the pixel perturbation (if any). */
+async function stepImage(input: InputImage, settings: SweepResult['plan'][number]): Promise<Raster> {
+  let base = input.raster;
+  if (settings.strokeWidth !== undefined) {
+    if (!input.strokes?.length) throw new Error('Stroke width can only be varied on a drawing.');
+    base = rasteriseStrokes(input.strokes, input.raster.width, input.raster.height, settings.strokeWidth);
+  }
+  if (isIdentity(settings.settings)) return base === input.raster ? cloneRaster(base) : base;
+  return perturbWorker().apply(base, settings.settings);
+}
+
+export function useSweep(): SweepRun {
+  const [result, setResult] = useState<SweepResult | null>(null);
+  const [progress, setProgress] = useState<SweepProgress | null>(null);
+  const [input, setInput] = useState<InputImage | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const abort = useRef<AbortController | null>(null);
+
+  useEffect(() => () => abort.current?.abort(), []);
+
+  const cancel = useCallback(() => abort.current?.abort(), []);
+
+  const start = useCallback((spec: SweepSpec, inp: InputImage, models: ModelEntry[], device: DeviceChoice) => {
+    abort.current?.abort();
+    const ctl = new AbortController();
+    abort.current = ctl;
+    const byKey = new Map(models.map((m) => [m.key, m]));
+    const request = (key: string) => {
+      const m = byKey.get(key);
+      if (!m) throw new Error(`unknown model ${key}`);
+      return { source: m.source, device };
+    };
+    // the rows and images so far, shown while the sweep runs
+    const live: SweepResult = { spec, plan: planSweep(spec.variable, spec.from, spec.to, spec.steps), images: [], rows: [], complete: false };
+    const publish = () => {
+      if (abort.current === ctl) setResult({ ...live, rows: [...live.rows], images: [...live.images] });
+    };
+    setInput(inp);
+    setError(null);
+    setResult(null);
+    setProgress({ done: 0, total: spec.steps * spec.models.length, phase: 'Starting…' });
+    void (async () => {
+      try {
+        const client = ocrClient();
+        const res = await runSweep(
+          spec,
+          {
+            image: (step) => stepImage(inp, step),
+            load: async (m, signal) => {
+              await client.load(request(m.key), undefined, signal);
+            },
+            recognize: (m, image, signal) => client.recognize({ ...request(m.key), image }, signal),
+          },
+          ctl.signal,
+          {
+            onImage: (step, image) => {
+              live.images[step] = image;
+              publish();
+            },
+            onRow: (row) => {
+              live.rows.push(row);
+              publish();
+            },
+            onProgress: (p) => {
+              if (abort.current !== ctl) return;
+              setProgress({
+                done: p.done,
+                total: p.total,
+                phase: p.loading ? `Loading ${p.model.label}…` : p.done === p.total ? 'Finishing…' : `${p.model.label}: step ${p.step + 1} of ${spec.steps}`,
+              });
+            },
+          },
+        );
+        if (abort.current === ctl) setResult(res);
+      } catch (e) {
+        if (abort.current === ctl) {
+          setError(e instanceof Error ? e.message : String(e));
+          publish();
+        }
+      } finally {
+        if (abort.current === ctl) {
+          setProgress(null);
+          abort.current = null;
+        }
+      }
+    })();
+  }, []);
+
+  return { result, progress, running: progress !== null, input, error, start, cancel };
+}
