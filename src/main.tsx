@@ -4,11 +4,14 @@ import 'katex/dist/katex.min.css';
 import './styles.css';
 import { AppProvider } from './app/context.tsx';
 import { App } from './app/App.tsx';
+import { UpdatePrompt } from './pwa/UpdatePrompt.tsx';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <AppProvider>
       <App />
+      {/* registers the service worker (injectRegister is off) and offers updates */}
+      <UpdatePrompt />
     </AppProvider>
   </StrictMode>,
 );

@@ -8,6 +8,10 @@ import { SplitView } from '../compare/SplitView.tsx';
 import { ResearchView } from '../research/ResearchView.tsx';
 import { PermalinkButton } from '../research/PermalinkButton.tsx';
 import { usePermalinkRestore } from '../research/usePermalink.ts';
+import { HistoryPanel } from '../history/HistoryPanel.tsx';
+import { useHistoryRecorder } from '../history/useHistoryRecorder.ts';
+import { ModelPanel } from '../models/ModelPanel.tsx';
+import { OfflineControl } from '../pwa/OfflineControl.tsx';
 
 function Alerts() {
   const { state, dispatch } = useApp();
@@ -31,6 +35,7 @@ export function App() {
   useRecognition();
   useGlobalDropAndPaste();
   usePermalinkRestore();
+  useHistoryRecorder();
   const perturbed = state.perturbed && state.input && state.perturbed.inputId === state.input.id ? state.perturbed.raster : null;
   return (
     <div className="app">
@@ -45,12 +50,15 @@ export function App() {
           ))}
         </nav>
         <PermalinkButton />
+        <HistoryPanel />
+        <OfflineControl />
       </header>
       <Alerts />
       <main className="layout">
         <aside className="side">
           <InputPanel />
           <PerturbPanel />
+          <ModelPanel />
         </aside>
         <div className="compare" hidden={state.mode !== 'compare'}>
           <SplitView left={state.input?.raster ?? null} right={perturbed} leftLabel="Input as given" rightLabel="With perturbation" />

@@ -66,6 +66,7 @@ export function useRecognition() {
       void (async () => {
         const client = ocrClient();
         const req = { source: model.source, device: pane.device, dtype: pane.dtype };
+        let loading = true;
         try {
           dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'loading', error: undefined, note: undefined, progress: {} } });
           const loaded = await client.load(
@@ -75,6 +76,7 @@ export function useRecognition() {
             },
             abort.signal,
           );
+          loading = false;
           dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'running', loaded, progress: undefined } });
           const prediction = await client.recognize({ ...req, image: job.image }, abort.signal);
           dispatch({
@@ -84,7 +86,9 @@ export function useRecognition() {
           });
         } catch (e) {
           if (abort.signal.aborted) return;
-          const message = e instanceof Error ? e.message : String(e);
+          const why = e instanceof Error ? e.message : String(e);
+          // a corrupt or incomplete model folder fails here: name the model, not just onnxruntime's words
+          const message = loading && !(e instanceof WorkerFailure) ? `Could not load the model "${model.label}": ${why}` : why;
           dispatch({
             type: 'paneResult',
             id: pane.id,

@@ -1,0 +1,199 @@
+/**
+ * The model picker: the models the panes can use, each with its model card, and
+ * ways to add one - a model folder from disk (directory picker or several files),
+ * or a Hugging Face model id (online only). Added models appear in every pane's
+ * Model menu.
+ */
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useApp } from '../app/context.tsx';
+import type { ModelEntry } from '../app/state.ts';
+import { ocrClient } from '../app/services.ts';
+import { cachedModelFetch, fileUrl, modelsRoot } from '../pwa/modelCache.ts';
+import { Markdown } from './Markdown.tsx';
+import { pickedModel } from './folder.ts';
+
+const ROOT = modelsRoot(import.meta.env.BASE_URL, location.origin);
+const MAX_CARD_BYTES = 256 * 1024;
+/** "owner/name" (or a bare name), as on the Hugging Face hub. */
+const HUB_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$/;
+
+const KIND: Record<ModelEntry['source']['kind'], string> = {
+  builtin: 'built into the app',
+  user: 'from your folder',
+  hub: 'Hugging Face (needs the network)',
+};
+
+async function fetchCard(model: ModelEntry): Promise<string | null> {
+  const { source } = model;
+  if (model.card !== undefined) return model.card;
+  if (source.kind === 'user') return null;
+  const url =
+    source.kind === 'builtin'
+      ? fileUrl(ROOT, source.id, 'README.md')
+      : `https://huggingface.co/${source.id.split('/').map(encodeURIComponent).join('/')}/resolve/main/README.md`;
+  const res = source.kind === 'builtin' ? await cachedModelFetch(url, () => fetch(url)) : await fetch(url);
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return (await res.text()).slice(0, MAX_CARD_BYTES);
+}
+
+function ModelCard({ model }: { model: ModelEntry }) {
+  const [open, setOpen] = useState(false);
+  const [card, setCard] = useState<{ text: string | null; error?: string } | null>(null);
+  const id = useId();
+  useEffect(() => {
+    if (!open || card) return;
+    let live = true;
+    fetchCard(model).then(
+      (text) => live && setCard({ text }),
+      (e) => live && setCard({ text: null, error: e instanceof Error ? e.message : String(e) }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [open, card, model]);
+  return (
+    <>
+      <button type="button" className="link-button" aria-expanded={open} aria-controls={id} aria-label={`Model card, ${model.label}`} onClick={() => setOpen(!open)}>
+        Model card
+      </button>
+      {open && (
+        <div id={id} className="model-card" role="region" aria-label={`Model card of ${model.label}`}>
+          {!card ? (
+            <p className="hint">Loading…</p>
+          ) : card.error ? (
+            <p className="hint">The model card could not be loaded ({card.error}).</p>
+          ) : card.text === null ? (
+            <p className="hint">This model has no model card (README.md).</p>
+          ) : (
+            <Markdown source={card.text} />
+          )}
+        </div>
+      )}
+    </>
+  );
+}
+
+export function ModelPanel() {
+  const { state, dispatch } = useApp();
+  const [hubId, setHubId] = useState('');
+  const [info, setInfo] = useState('');
+  const [busy, setBusy] = useState(false);
+  const alert = (message: string) => dispatch({ type: 'alert', message });
+
+  const loadFiles = async (list: FileList | null) => {
+    const picked = list && pickedModel(list);
+    if (!picked) {
+      alert('No files were picked: choose a model folder (with config.json, tokenizer files and onnx/).');
+      return;
+    }
+    setBusy(true);
+    setInfo(`Checking "${picked.name}"…`);
+    try {
+      const { missing } = await ocrClient().registerUserFiles(picked.id, picked.files);
+      if (missing.length) {
+        setInfo('');
+        alert(`The model folder "${picked.name}" cannot be used: it is missing ${missing.join(', ')}.`);
+        return;
+      }
+      const card = picked.readme && picked.readme.size <= MAX_CARD_BYTES ? await picked.readme.text() : undefined;
+      const model: ModelEntry = {
+        key: `user:${picked.id}`,
+        source: { kind: 'user', id: picked.id },
+        label: `${picked.name} (your folder)`,
+        ...(card !== undefined ? { card } : {}),
+      };
+      dispatch({ type: 'addModel', model });
+      // a reloaded folder: panes that use it recognise again with the new files
+      for (const p of state.panes) if (p.modelKey === model.key) dispatch({ type: 'paneResult', id: p.id, patch: { jobKey: undefined } });
+      setInfo(`Added "${model.label}" (${picked.files.length} files). Choose it in a pane's Model menu.`);
+    } catch (e) {
+      setInfo('');
+      alert(`Could not load the model folder "${picked.name}": ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const addHub = (e: FormEvent) => {
+    e.preventDefault();
+    const id = hubId.trim();
+    if (!HUB_ID_RE.test(id)) {
+      alert(`"${id}" is not a Hugging Face model id (like "owner/model-name").`);
+      return;
+    }
+    if (!navigator.onLine) {
+      alert('Loading a Hugging Face model needs a network connection; you are offline.');
+      return;
+    }
+    dispatch({ type: 'addModel', model: { key: `hub:${id}`, source: { kind: 'hub', id }, label: `${id} (Hugging Face)` } });
+    setHubId('');
+    setInfo(`Added "${id}". Choose it in a pane's Model menu; it is downloaded from Hugging Face when first used.`);
+  };
+
+  return (
+    <section className="panel model-panel" aria-label="Models">
+      <h2>Models</h2>
+      <ul className="model-list">
+        {state.models.map((m) => (
+          <li key={m.key}>
+            <div>
+              <strong>{m.label}</strong> <span className="hint">{KIND[m.source.kind]}</span>
+            </div>
+            <ModelCard model={m} />
+          </li>
+        ))}
+      </ul>
+      <div className="input-actions model-load">
+        <label className="button">
+          Load model folder
+          <input
+            type="file"
+            aria-label="Load model folder"
+            multiple
+            disabled={busy}
+            {...{ webkitdirectory: '', directory: '' }}
+            onChange={(e) => {
+              void loadFiles(e.target.files);
+              e.target.value = '';
+            }}
+          />
+        </label>
+        <label className="button">
+          Load model files
+          <input
+            type="file"
+            aria-label="Load model files"
+            multiple
+            disabled={busy}
+            accept=".json,.onnx,.md,.txt,application/json"
+            onChange={(e) => {
+              void loadFiles(e.target.files);
+              e.target.value = '';
+            }}
+          />
+        </label>
+      </div>
+      <form className="hub-form" onSubmit={addHub}>
+        <label>
+          Hugging Face model id
+          <input
+            type="text"
+            aria-label="Hugging Face model id"
+            placeholder="owner/model-name (transformers.js ONNX)"
+            value={hubId}
+            onChange={(e) => setHubId(e.target.value)}
+            spellCheck={false}
+            autoComplete="off"
+          />
+        </label>
+        <button type="submit" disabled={!hubId.trim()}>
+          Add model
+        </button>
+      </form>
+      <p className="hint" role="status">
+        {info}
+      </p>
+    </section>
+  );
+}
