@@ -126,7 +126,8 @@ export function HistoryPanel() {
       dispatch({
         type: 'restore',
         state: {
-          input: { id: entry.id, name: entry.input.name, origin: 'history', raster, strokes: entry.input.strokes },
+          // a drawing comes back as a drawing (its strokes can be edited further)
+          input: { id: entry.id, name: entry.input.name, origin: entry.input.strokes?.length ? 'drawing' : 'history', raster, strokes: entry.input.strokes },
           reference: entry.reference,
           perturb: sanitizePerturb(entry.perturb),
           ...(panes.length ? { panes } : {}),
