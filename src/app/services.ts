@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /** The app's long-lived workers (one of each), created lazily. */
 import { OcrClient } from '../worker-api/client.ts';
 import ocrWorkerUrl from '../../workers/ocr.worker.ts?worker&url';

@@ -11,11 +11,24 @@ import { historyStore } from './idb.ts';
 import { inputPng } from './image.ts';
 import { HistoryQuotaError } from './store.ts';
 import type { HistoryPane } from './types.ts';
+import type { Stroke } from '../draw/strokes.ts';
+
+const sameStroke = (a: Stroke, b: Stroke) => a === b || (a.points.length === b.points.length && a.points[0]?.x === b.points[0]?.x && a.points[0]?.y === b.points[0]?.y);
+
+/** One drawing growing (or undone) stroke by stroke: the shorter is a prefix of the longer. */
+function sameDrawing(a: Stroke[], b: Stroke[]): boolean {
+  const n = Math.min(a.length, b.length);
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) if (!sameStroke(a[i], b[i])) return false;
+  return true;
+}
 
 export function useHistoryRecorder() {
   const { state, dispatch } = useApp();
   const lastRun = useRef('');
   const failing = useRef(false);
+  /** The drawing being made: its runs update one entry instead of adding one per stroke. */
+  const drawing = useRef<{ entryId: string; strokes: Stroke[] } | null>(null);
 
   useEffect(() => {
     const { input } = state;
@@ -50,12 +63,17 @@ export function useHistoryRecorder() {
       };
     });
     const { reference, perturb } = state;
+    let entryId = input.id;
+    if (input.origin === 'drawing' && input.strokes?.length) {
+      if (drawing.current && sameDrawing(drawing.current.strokes, input.strokes)) entryId = drawing.current.entryId;
+      drawing.current = { entryId, strokes: input.strokes };
+    }
     void (async () => {
       try {
         const image = await inputPng(input.id, input.raster);
         const now = Date.now();
         await historyStore().save({
-          id: input.id,
+          id: entryId,
           createdAt: now,
           updatedAt: now,
           input: { name: input.name, origin: input.origin, width: input.raster.width, height: input.raster.height, image, strokes: input.strokes },

@@ -1,0 +1,154 @@
+import { test, expect, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
+
+/**
+ * Offline PWA: the app shell comes from the service worker's precache, built-in model
+ * files from the model cache the OCR worker fills on first use (or "Make available
+ * offline" fills at once). Finished runs are read from the history (IndexedDB): a
+ * precise signal that every pane finished on a *new* input.
+ */
+
+interface Run {
+  name: string;
+  origin: string;
+  panes: { status: string; ranOn?: string; error?: string }[];
+}
+
+/** The history's runs, read straight from IndexedDB (never creating the database). */
+function runs(page: Page): Promise<Run[]> {
+  return page.evaluate(
+    () =>
+      new Promise<Run[]>((resolve) => {
+        const req = indexedDB.open('latex-ocr-history');
+        req.onupgradeneeded = () => req.transaction!.abort(); // not created yet: leave it to the app
+        req.onerror = () => resolve([]);
+        req.onsuccess = () => {
+          const db = req.result;
+          if (!db.objectStoreNames.contains('runs')) return resolve([]);
+          const all = db.transaction('runs').objectStore('runs').getAll();
+          all.onsuccess = () => {
+            resolve(all.result.map((e) => ({ name: e.input.name, origin: e.input.origin, panes: e.panes })));
+            db.close();
+          };
+          all.onerror = () => resolve([]);
+        };
+      }),
+  );
+}
+
+/** Waits until n runs are recorded, and returns the newest. */
+async function nthRun(page: Page, n: number, name?: RegExp): Promise<Run> {
+  await expect.poll(async () => (await runs(page)).length, { timeout: 90_000 }).toBe(n);
+  const all = await runs(page);
+  const run = name ? all.find((r) => name.test(r.name)) : all[all.length - 1];
+  expect(run, `a run for ${name}`).toBeTruthy();
+  return run!;
+}
+
+async function serviceWorkerReady(page: Page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+}
+
+async function draw(page: Page) {
+  await page.getByRole('button', { name: 'Draw', exact: true }).click();
+  const canvas = page.getByRole('img', { name: 'Drawing canvas' });
+  await expect(canvas).toBeVisible();
+  const box = (await canvas.boundingBox())!;
+  // "x^2": an x, then a small 2 up and to the right
+  const strokes = [
+    [[0.2, 0.35], [0.35, 0.7]],
+    [[0.35, 0.35], [0.2, 0.7]],
+    [[0.42, 0.2], [0.48, 0.15], [0.52, 0.25], [0.42, 0.38], [0.54, 0.38]],
+  ];
+  for (const s of strokes) {
+    await page.mouse.move(box.x + s[0][0] * box.width, box.y + s[0][1] * box.height);
+    await page.mouse.down();
+    for (const [x, y] of s.slice(1)) await page.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 8 });
+    await page.mouse.up();
+  }
+}
+
+const allDone = (r: Run) => r.panes.length >= 2 && r.panes.every((p) => p.status === 'done');
+
+test('works offline after one online visit: an upload and a drawing are recognised with the network off', async ({ page, context }) => {
+  const net = forbidExternalRequests(page);
+  await page.goto('/');
+  await serviceWorkerReady(page);
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
+  expect(allDone(await nthRun(page, 1))).toBe(true);
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'LaTeX OCR Playground' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'sum.png'));
+  const upload = await nthRun(page, 2, /sum\.png/);
+  expect(upload.panes.map((p) => p.error ?? p.status)).toEqual(['done', 'done']);
+  for (const n of [1, 2]) {
+    await expect(pane(page, n).getByRole('status')).toContainText(/ms on (WEBGPU|WASM)/);
+    await expect(pane(page, n).getByRole('img', { name: 'Rendered prediction' })).toBeVisible();
+  }
+
+  await draw(page);
+  await expect.poll(async () => (await runs(page)).some((r) => r.origin === 'drawing'), { timeout: 90_000 }).toBe(true);
+  const drawing = (await runs(page)).find((r) => r.origin === 'drawing')!;
+  expect(drawing.panes.map((p) => p.error ?? p.status)).toEqual(['done', 'done']);
+  expect(net.external).toEqual([]);
+});
+
+test('"Make available offline" stores every built-in model file, with progress; a model never used before then runs offline', async ({ page, context }) => {
+  const net = forbidExternalRequests(page);
+  await page.goto('/');
+  const index = await (await page.request.get('/models/index.json')).json();
+  const files = index.models.reduce((n: number, m: { files: unknown[] }) => n + m.files.length, 0);
+  expect(files).toBeGreaterThan(0);
+  await serviceWorkerReady(page);
+
+  await page.getByRole('button', { name: 'Make available offline' }).click();
+  const status = page.getByRole('status', { name: 'Offline availability' });
+  await expect(status).toContainText(`Built-in models available offline (${files} files`, { timeout: 120_000 });
+  const cached = await page.evaluate(async () => (await (await caches.open('latex-ocr-models-v1')).keys()).map((r) => new URL(r.url).pathname));
+  for (const m of index.models) for (const f of m.files) expect(cached).toContain(`/models/${m.id}/${f.path}`);
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(status).toContainText('Offline.');
+  for (const n of [1, 2]) await pane(page, n).getByLabel('Model').selectOption({ label: 'Narrow (built-in)' });
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'fraction.png'));
+  const run = await nthRun(page, 1);
+  expect(run.panes.map((p) => p.error ?? p.status)).toEqual(['done', 'done']);
+  expect(net.external).toEqual([]);
+});
+
+test('a new version shows "Update available"; Reload switches to it and the history survives', async ({ page }) => {
+  await page.goto('/');
+  await serviceWorkerReady(page);
+  await page.reload();
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
+  await nthRun(page, 1);
+
+  // deploy a "new version": same service worker with one changed byte (restored afterwards)
+  const sw = path.join(import.meta.dirname, '..', '..', 'dist', 'sw.js');
+  const original = fs.readFileSync(sw, 'utf8');
+  try {
+    fs.writeFileSync(sw, `${original}\n// e2e update ${Date.now()}\n`);
+    await page.evaluate(async () => {
+      await (await navigator.serviceWorker.getRegistration())!.update();
+    });
+    await expect(page.getByText('Update available')).toBeVisible({ timeout: 30_000 });
+  } finally {
+    fs.writeFileSync(sw, original);
+  }
+  await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Reload', exact: true }).click()]);
+  await expect(page.getByText('Update available')).toHaveCount(0);
+  await expect(page.getByRole('heading', { name: 'LaTeX OCR Playground' })).toBeVisible();
+  await page.getByRole('button', { name: 'History' }).click();
+  await expect(page.getByRole('dialog', { name: 'History' }).getByRole('listitem').filter({ hasText: 'pythagoras.png' }).first()).toBeVisible();
+});
