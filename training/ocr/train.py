@@ -45,6 +45,8 @@ def parse():
     p.add_argument("--warmup", type=int, default=400)
     p.add_argument("--val-every", type=int, default=1000)
     p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--val-n", type=int, default=300, help="validation images per set (the first N of each)")
+    p.add_argument("--val-max-new", type=int, default=160)
     p.add_argument("--save-every-s", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
@@ -189,7 +191,7 @@ def main():
         os.replace(path + ".tmp", path)
 
     def validate():
-        res = {k: evaluate(model, vocab, s, t) for k, (s, t) in val_sets.items()}
+        res = {k: evaluate(model, vocab, s[:a.val_n], t, max_new=a.val_max_new) for k, (s, t) in val_sets.items()}
         score = float(np.mean([r["sim"] for r in res.values()]))
         entry = {"step": state["step"], "val": res, "score": score, "t": round(state["seconds"])}
         if score > state["best"]:
