@@ -52,7 +52,8 @@ export function DrawPanel() {
     ctx.fillRect(0, 0, c.width, c.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     drawStrokes(ctx, hist.present);
-    if (current.current) drawStrokes(ctx, [current.current.stroke]);
+    // a copy: the stroke in progress grows in place, and outlines are cached per stroke object
+    if (current.current) drawStrokes(ctx, [{ ...current.current.stroke }]);
   }, [hist.present]);
 
   const scheduleRedraw = useCallback(() => {
