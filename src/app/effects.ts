@@ -53,6 +53,9 @@ export function useRecognition() {
   const running = useRef(new Map<number, { key: string; abort: AbortController }>());
 
   useEffect(() => {
+    // the panes are hidden in research mode: their work would only queue ahead of the sweep
+    // (recognition is one call at a time); they catch up when Compare is shown again
+    if (state.mode !== 'compare') return;
     for (const pane of state.panes) {
       const job = paneJob(state, pane);
       const current = running.current.get(pane.id);

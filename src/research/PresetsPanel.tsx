@@ -109,7 +109,7 @@ export function PresetsPanel() {
           <li key={p.id} className="preset">
             <strong>{p.title}</strong>
             <span>{p.explanation}</span>
-            <code className="preset-ref" aria-label={`Reference LaTeX, preset ${p.id}`}>
+            <code className="preset-ref" aria-label={`Preset ${p.id}: reference`}>
               {p.reference}
             </code>
             <button type="button" onClick={() => void open(p)} aria-label={`Open preset ${p.title} in Compare`}>

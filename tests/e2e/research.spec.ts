@@ -1,0 +1,173 @@
+import { test, expect, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FIXTURES, forbidExternalRequests, pane, predictedLatex } from './helpers.ts';
+import { parseCsv } from '../../src/research/export.ts';
+import { presetExample } from '../../src/input/examples.ts';
+
+const LADDERS = ['Ladder: Augmented (built-in)', 'Ladder: Narrow (built-in)'];
+
+async function openResearch(page: Page) {
+  await page.getByRole('button', { name: 'Research', exact: true }).click();
+  await expect(page.getByRole('region', { name: 'Research' })).toBeVisible();
+}
+
+async function setSweep(page: Page, opts: { variable?: string; steps: number; from?: number; to?: number }) {
+  const r = page.getByRole('region', { name: 'Research' });
+  // WASM: headless Chromium's WebGPU is SwiftShader (software), far slower
+  await r.getByLabel('Sweep device').selectOption('wasm');
+  await r.getByLabel('First model').selectOption({ label: 'Augmented (built-in)' });
+  await r.getByLabel('Second model').selectOption({ label: 'Narrow (built-in)' });
+  if (opts.variable) await r.getByLabel('Variable').selectOption(opts.variable);
+  if (opts.from !== undefined) await r.getByLabel('From', { exact: true }).fill(String(opts.from));
+  if (opts.to !== undefined) await r.getByLabel('To', { exact: true }).fill(String(opts.to));
+  await r.getByLabel('Steps').fill(String(opts.steps));
+}
+
+test('a 5-step sweep with two models: ladder, chart, CSV, JSON and PNG exports', async ({ page }) => {
+  const net = forbidExternalRequests(page);
+  // two models × 5 steps plus two model loads, on a 2-core machine
+  test.setTimeout(300_000);
+  await page.goto('/');
+  // research first: the (hidden) Compare panes then do not recognise the upload ahead of the sweep
+  await openResearch(page);
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
+  await expect(page.getByRole('img', { name: 'Input image' })).toBeVisible();
+  await setSweep(page, { variable: 'colour', steps: 5 });
+  await page.getByRole('button', { name: 'Run sweep' }).click();
+  await expect(page.getByRole('progressbar', { name: 'Sweep progress' })).toBeVisible();
+  await expect(page.getByRole('status', { name: 'Sweep status' })).toContainText('Sweep finished: 10 of 10 recognitions', { timeout: 240_000 });
+  await expect(page.getByRole('progressbar', { name: 'Sweep progress' })).toHaveCount(0);
+
+  for (const name of LADDERS) {
+    const ladder = page.getByRole('table', { name });
+    await expect(ladder.locator('tbody tr')).toHaveCount(5);
+    // each row: the step image, and a prediction (rendered or its error in place) or the recognition error
+    await expect(ladder.getByRole('img', { name: /^Step \d image$/ })).toHaveCount(5);
+    for (const row of await ladder.locator('tbody tr').all()) {
+      await expect(row.getByLabel('Predicted LaTeX').or(row.locator('.pane-error'))).toBeVisible();
+    }
+  }
+  const chart = page.getByRole('figure', { name: 'Sweep chart' });
+  await expect(chart.locator('canvas')).toHaveCount(1);
+  const box = await chart.locator('canvas').boundingBox();
+  expect(box!.width).toBeGreaterThan(200);
+  await expect(chart).toContainText('Augmented (built-in)');
+  await expect(chart).toContainText('Narrow (built-in)');
+
+  const [csvDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+  expect(csvDl.suggestedFilename()).toMatch(/^latex-ocr-sweep-colour-.*\.csv$/);
+  const csv = parseCsv(fs.readFileSync((await csvDl.path())!, 'utf8'));
+  expect(csv[0]).toEqual(['step', 'value', 'model', 'latex', 'edit_distance', 'mean_confidence', 'ms']);
+  expect(csv).toHaveLength(11);
+  expect(csv.slice(1).every((r) => r.length === 7)).toBe(true);
+  expect(csv.slice(1).map((r) => r[1])).toEqual(['0', '0.25', '0.5', '0.75', '1', '0', '0.25', '0.5', '0.75', '1']);
+  expect(new Set(csv.slice(1).map((r) => r[2]))).toEqual(new Set(['builtin:augmented', 'builtin:narrow']));
+
+  const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
+  const doc = JSON.parse(fs.readFileSync((await jsonDl.path())!, 'utf8'));
+  expect(doc).toMatchObject({ kind: 'latex-ocr-sweep', variable: { id: 'colour' }, steps: 5, complete: true, image: { name: 'pythagoras.png' } });
+  expect(doc.rows).toHaveLength(10);
+  expect(doc.plan[4].settings).toMatchObject({ ink: '#ffffff', paper: '#1e40af' });
+
+  const [pngDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PNG' }).click()]);
+  const png = fs.readFileSync((await pngDl.path())!);
+  expect([...png.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
+  expect(png.readUInt32BE(16)).toBe(1200); // IHDR width
+  expect(png.readUInt32BE(20)).toBeGreaterThan(10 * 64); // ten rows at least
+
+  expect(net.external).toEqual([]);
+});
+
+test('a sweep can be cancelled and keeps the rows so far', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/');
+  await openResearch(page);
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'fraction.png'));
+  await setSweep(page, { variable: 'invert', steps: 50 });
+  await page.getByRole('button', { name: 'Run sweep' }).click();
+  const bar = page.getByRole('progressbar', { name: 'Sweep progress' });
+  await expect(bar).toBeVisible();
+  await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 180_000 }).toBeGreaterThanOrEqual(2);
+  await page.getByRole('button', { name: 'Cancel sweep' }).click();
+  await expect(page.getByRole('status', { name: 'Sweep status' })).toContainText(/Sweep cancelled: \d+ of 100 recognitions/);
+  await expect(bar).toHaveCount(0);
+  const done = await page.getByRole('table', { name: LADDERS[0] }).locator('tbody tr').count();
+  expect(done).toBeGreaterThanOrEqual(2);
+  expect(done).toBeLessThan(50);
+  await expect(page.getByRole('button', { name: 'Run sweep' })).toBeEnabled();
+});
+
+test('permalink round trip: example, colours, panes, mode and sweep settings restored in a new page', async ({ page, context }) => {
+  const net = forbidExternalRequests(page);
+  const printed = presetExample('printed');
+  await page.goto('/');
+  await openResearch(page);
+  // preset (b): the printed example, white on blue, both models, opened in Compare
+  await page.getByRole('button', { name: 'Open preset (b) Only the colours changed in Compare' }).click();
+  await expect(page.getByRole('button', { name: 'Compare', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByRole('textbox', { name: 'Reference LaTeX' })).toHaveValue(printed.latex);
+  await expect(pane(page, 1).getByLabel('Model')).toHaveValue('builtin:augmented');
+  await expect(pane(page, 2).getByLabel('Model')).toHaveValue('builtin:narrow');
+  await pane(page, 2).getByLabel('Device').selectOption('wasm');
+  await openResearch(page);
+  await setSweep(page, { variable: 'blur', steps: 7, from: 0.5, to: 3 });
+  await page.getByRole('button', { name: 'Copy permalink' }).click();
+  const url = await page.getByRole('textbox', { name: 'Permalink' }).inputValue();
+  expect(url).toContain('#v=1');
+  expect(new URL(url).hash).toContain(`ex=${printed.id}`);
+
+  const other = await context.newPage();
+  const net2 = forbidExternalRequests(other);
+  await other.goto(url);
+  await expect(other.getByRole('button', { name: 'Research', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  const r = other.getByRole('region', { name: 'Research' });
+  await expect(r.getByLabel('Variable')).toHaveValue('blur');
+  await expect(r.getByLabel('Steps')).toHaveValue('7');
+  await expect(r.getByLabel('From', { exact: true })).toHaveValue('0.5');
+  await expect(r.getByLabel('To', { exact: true })).toHaveValue('3');
+  await expect(r.getByLabel('First model')).toHaveValue('builtin:augmented');
+  await expect(r.getByLabel('Second model')).toHaveValue('builtin:narrow');
+  await expect(r.getByLabel('Sweep device')).toHaveValue('wasm');
+  await expect(other.getByRole('textbox', { name: 'Reference LaTeX' })).toHaveValue(printed.latex);
+  await expect(other.getByRole('img', { name: 'Input image' })).toBeVisible();
+  await expect(other.getByLabel('Ink colour')).toHaveValue('#ffffff');
+  await expect(other.getByLabel('Paper colour')).toHaveValue('#1e40af');
+  await other.getByRole('button', { name: 'Compare', exact: true }).click();
+  await expect(pane(other, 1).getByLabel('Model')).toHaveValue('builtin:augmented');
+  await expect(pane(other, 2).getByLabel('Model')).toHaveValue('builtin:narrow');
+  await expect(pane(other, 2).getByLabel('Device')).toHaveValue('wasm');
+  await expect(pane(other, 2).getByLabel('Image')).toHaveValue('perturbed');
+  await expect(other.getByRole('alert')).toHaveCount(0);
+  expect(net.external).toEqual([]);
+  expect(net2.external).toEqual([]);
+});
+
+test('a broken permalink shows an alert and the app keeps working', async ({ page }) => {
+  await page.goto('/#v=1&ex=no-such-example&p.invert=oops&mode=research');
+  await expect(page.getByRole('alert').first()).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'no-such-example' })).toHaveCount(1);
+  await expect(page.getByRole('alert').filter({ hasText: '"invert" has a bad value' })).toHaveCount(1);
+  await expect(page.getByRole('button', { name: 'Research', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
+  await expect(page.getByRole('button', { name: 'Run sweep' })).toBeEnabled();
+});
+
+test('token confidence in a pane: tokens with probabilities, mean and minimum', async ({ page }) => {
+  await page.goto('/');
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
+  const conf = pane(page, 1).getByRole('group', { name: 'Token confidence, Pane 1' });
+  await expect(conf).toBeVisible({ timeout: 90_000 });
+  // placeholder models often predict nothing: then it must say "No tokens"; otherwise the numbers and focusable tokens
+  const latex = await predictedLatex(page, 1);
+  if (latex.trim() === '' && ((await conf.textContent()) ?? '').includes('No tokens')) {
+    await expect(conf.locator('.conf-tok')).toHaveCount(0);
+    return;
+  }
+  await expect(conf.getByTestId('mean-confidence')).toHaveText(/^\d+(\.\d)?%$/);
+  await expect(conf.getByTestId('min-confidence')).toHaveText(/^\d+(\.\d)?%$/);
+  const first = conf.locator('.conf-tok').first();
+  await first.focus();
+  await expect(conf.getByRole('tooltip').first()).toBeVisible();
+  await expect(conf.getByRole('tooltip').first()).toContainText('%');
+});
