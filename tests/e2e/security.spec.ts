@@ -1,0 +1,135 @@
+import { test, expect, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
+
+/**
+ * Security: strict CSP (header in preview, meta tag in the build, public/_headers for static
+ * hosts), cross-origin isolation (WASM threads), nothing leaves the origin with the
+ * built-in models, and model output is never HTML.
+ */
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+
+test.describe.configure({ timeout: 240_000 });
+
+async function recognise(page: Page, file: string) {
+  const png = fs.readFileSync(path.join(FIXTURES, file));
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, file));
+  await expect(page.getByRole('img', { name: 'Input image' })).toHaveAttribute('width', String(png.readUInt32BE(16)));
+  for (const n of [1, 2]) await expect(pane(page, n).getByRole('status')).toHaveText(/ms on WASM/, { timeout: 120_000 });
+}
+
+async function wasmPanes(page: Page) {
+  for (const n of [1, 2]) await pane(page, n).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
+}
+
+/** CSP violations reported in the page (recorded from before the app starts). */
+async function watchCsp(page: Page) {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __csp: string[] };
+    w.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const consoleCsp: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) consoleCsp.push(m.text());
+  });
+  return async () => [...(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)), ...consoleCsp];
+}
+
+test('a strict CSP is sent and set in the page, and the app runs under it (workers, WASM)', async ({ page }) => {
+  const violations = await watchCsp(page);
+  const res = (await page.goto('/'))!;
+  const csp = res.headers()['content-security-policy'];
+  expect(csp).toContain("default-src 'self'");
+  expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  expect(csp).toContain("object-src 'none'");
+  expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+  expect(csp).not.toMatch(/script-src[^;]*'unsafe-eval'/);
+  await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute('content', csp);
+  // no inline scripts in the built page
+  expect(await page.locator('script:not([src])').count()).toBe(0);
+
+  await wasmPanes(page);
+  await recognise(page, 'pythagoras.png');
+  await expect(pane(page, 1).getByRole('img', { name: 'Rendered prediction' })).toBeVisible();
+  expect(await violations()).toEqual([]);
+});
+
+test('the page is cross-origin isolated and onnxruntime uses more than one thread', async ({ page }) => {
+  const res = (await page.goto('/'))!;
+  expect(res.headers()['cross-origin-opener-policy']).toBe('same-origin');
+  expect(res.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  await wasmPanes(page);
+  await recognise(page, 'sum.png');
+  // read after a model ran: onnxruntime lowers numThreads to 1 when it cannot use threads
+  const devices = await page.evaluate(() => window.__ocrTest!.devices());
+  expect(devices.crossOriginIsolated).toBe(true);
+  expect(devices.threads).toBeGreaterThan(1);
+});
+
+test('public/_headers (static hosting) sends the same isolation headers and CSP as the preview server', async ({ page }) => {
+  const res = (await page.goto('/'))!;
+  const text = fs.readFileSync(path.join(ROOT, 'public', '_headers'), 'utf8');
+  const header = (name: string) => new RegExp(`^\\s+${name}:\\s*(.+)$`, 'mi').exec(text)?.[1].trim();
+  expect(header('Content-Security-Policy')).toBe(res.headers()['content-security-policy']);
+  expect(header('Cross-Origin-Opener-Policy')).toBe('same-origin');
+  expect(header('Cross-Origin-Embedder-Policy')).toBe('require-corp');
+  expect(fs.existsSync(path.resolve(ROOT, process.env.E2E_DIST ?? 'dist', '_headers'))).toBe(true);
+});
+
+test('with the built-in models no request leaves the origin', async ({ page }) => {
+  const net = forbidExternalRequests(page);
+  await page.goto('/');
+  await wasmPanes(page);
+  await recognise(page, 'pythagoras.png');
+  await pane(page, 1).getByRole('combobox', { name: 'Model', exact: true }).selectOption({ label: 'Narrow (built-in)' });
+  await expect(pane(page, 1).getByRole('status')).toHaveText(/ms on WASM/, { timeout: 120_000 });
+  for (const label of ['Augmented (built-in)', 'Narrow (built-in)']) {
+    await page.getByRole('button', { name: `Model card, ${label}` }).click();
+    await expect(page.getByRole('region', { name: `Model card of ${label}` })).not.toContainText('Loading…');
+  }
+  await page.getByRole('button', { name: 'Make available offline' }).click();
+  await expect(page.getByRole('status', { name: 'Offline availability' })).toContainText('Built-in models available offline', { timeout: 120_000 });
+  await page.getByRole('button', { name: 'History', exact: true }).click();
+  await expect(page.getByRole('dialog', { name: 'History' }).getByRole('listitem').first()).toBeVisible();
+  expect(net.external).toEqual([]);
+});
+
+test('predicted text is never inserted as HTML (a model that "predicts" markup and javascript: links)', async ({ page }) => {
+  // a copy of the built-in model whose every token is hostile text
+  const dir = path.join(test.info().outputPath('models'), 'hostile-model');
+  fs.cpSync(path.join(ROOT, 'models', 'augmented'), dir, { recursive: true, filter: (f) => !f.endsWith('.pt') && !f.endsWith('README.md') });
+  const hostile = (id: number) => (id % 2 ? `<img src=x onerror=window.__xss=${id}>` : `\\href{javascript:window.__xss=${id}}{x${id}}`);
+  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+  const write = (f: string, v: unknown) => fs.writeFileSync(path.join(dir, f), JSON.stringify(v));
+  const tok = read('tokenizer.json');
+  tok.model.vocab = Object.fromEntries(Object.values(tok.model.vocab as Record<string, number>).map((id) => [hostile(id), id]));
+  tok.added_tokens = tok.added_tokens.map((t: { id: number }) => ({ ...t, content: hostile(t.id), special: false }));
+  write('tokenizer.json', tok);
+  write('tokenizer_config.json', { ...read('tokenizer_config.json'), pad_token: hostile(0), bos_token: hostile(1), eos_token: hostile(2), unk_token: hostile(3) });
+  write('generation_config.json', { ...read('generation_config.json'), eos_token_id: 100_000, max_new_tokens: 4 });
+
+  const errors: Error[] = [];
+  page.on('pageerror', (e) => errors.push(e));
+  page.on('dialog', (d) => void d.dismiss());
+  await page.goto('/');
+  await wasmPanes(page);
+  await page.getByLabel('Load model folder').setInputFiles(dir);
+  await expect(page.getByRole('region', { name: 'Models' }).getByRole('status')).toContainText('Added "hostile-model (your folder)"');
+  await pane(page, 1).getByRole('combobox', { name: 'Model', exact: true }).selectOption({ label: 'hostile-model (your folder)' });
+  await recognise(page, 'pythagoras.png');
+
+  const latex = pane(page, 1).getByLabel('Predicted LaTeX');
+  await expect(latex).toContainText(/<img src=x onerror=|\\href\{javascript:/);
+  await expect(pane(page, 1).getByRole('img', { name: 'Rendered prediction' })).toBeVisible();
+  await page.getByRole('button', { name: 'History', exact: true }).click();
+  await expect(page.getByRole('dialog', { name: 'History' })).toContainText(/<img src=x onerror=|\\href\{javascript:/);
+
+  expect(await page.locator('img[src="x"]').count()).toBe(0);
+  expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
+  expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+  expect(errors).toEqual([]);
+});
