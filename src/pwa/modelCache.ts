@@ -105,6 +105,7 @@ export function parseModelIndex(data: unknown): ModelIndex {
 export async function loadModelIndex(root: URL): Promise<{ index: ModelIndex; fresh: boolean } | null> {
   const url = indexUrl(root);
   try {
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) throw new Error('offline');
     const res = await fetch(url, { cache: 'no-store' });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return { index: parseModelIndex(await res.json()), fresh: true };
