@@ -56,6 +56,43 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
 const DROPPED = new Set(['\\nonumber', '\\notag', '\\displaystyle', '\\textstyle', '\\limits', '\\nolimits']);
 /** Commands whose braced argument is dropped with them. */
 const DROPPED_WITH_ARG = new Set(['\\label', '\\tag', '\\ref']);
+/** Old font switches (im2latex-100k uses them: `{ \\bf C }`) and the command with the same glyphs. */
+const FONT_SWITCHES: Readonly<Record<string, string>> = {
+  '\\bf': '\\mathbf',
+  '\\cal': '\\mathcal',
+  '\\rm': '\\mathrm',
+  '\\it': '\\mathit',
+  '\\sf': '\\mathsf',
+  '\\tt': '\\mathtt',
+};
+
+/** `{ \\bf x y }` -> `\\mathbf { x y }`; a switch mid-group applies to the rest of the group. */
+function fontSwitches(toks: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const cmd = FONT_SWITCHES[toks[i]];
+    if (!cmd) {
+      out.push(toks[i]);
+      continue;
+    }
+    // the rest of the enclosing group (or of the formula)
+    let depth = 0;
+    let j = i + 1;
+    for (; j < toks.length; j++) {
+      if (toks[j] === '{') depth++;
+      else if (toks[j] === '}') {
+        if (depth === 0) break;
+        depth--;
+      }
+    }
+    const body = fontSwitches(toks.slice(i + 1, j));
+    const wholeGroup = out[out.length - 1] === '{' && toks[j] === '}';
+    if (wholeGroup) out.pop(); // { \\bf C } -> \\mathbf { C }
+    out.push(cmd, '{', ...body, '}');
+    i = wholeGroup ? j : j - 1;
+  }
+  return out;
+}
 /** Text-mode commands become their math-mode twin (same glyphs), with spaces as `~`:
  * in text mode the spaces between canonical tokens would be rendered. */
 const TEXT_TO_MATH: Readonly<Record<string, string>> = {
@@ -116,7 +153,7 @@ export function normalizeTokens(src: string): string[] {
     }
     kept.push(t);
   }
-  toks = kept;
+  toks = fontSwitches(kept);
   // primes: x ' '  ->  x ^ { \prime \prime }  (unless a superscript follows)
   const primed: string[] = [];
   for (let i = 0; i < toks.length; i++) {

@@ -42,3 +42,13 @@ describe('metrics', () => {
     expect(compareLatex('x^2', 'x ^ { 2 }').ned).toBe(0);
   });
 });
+
+describe('font switches', () => {
+  it('turns old switches into the command with the same glyphs', () => {
+    expect(normalizeLatex('{ \\bf C }')).toBe('\\mathbf { C }');
+    expect(normalizeLatex('G ( { \\cal R } )')).toBe('G ( \\mathcal { R } )');
+    expect(normalizeLatex('{ a \\it x y } z')).toBe('{ a \\mathit { x y } } z');
+    expect(normalizeLatex('\\rm d x')).toBe('\\mathrm { d x }');
+    expect(normalizeLatex('\\mathbf { C }')).toBe(normalizeLatex('{\\bf C}'));
+  });
+});
