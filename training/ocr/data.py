@@ -62,10 +62,10 @@ class Vocab:
 # ---------------------------------------------------------------- sources
 class Sample:
     """One training image: a loader for its grey pixels and its target."""
-    __slots__ = ("load", "latex", "n", "kind", "width")
+    __slots__ = ("load", "latex", "n", "kind", "width", "source")
 
-    def __init__(self, load, latex, kind, width=None):
-        self.load, self.latex, self.kind = load, latex, kind
+    def __init__(self, load, latex, kind, width=None, source=""):
+        self.load, self.latex, self.kind, self.source = load, latex, kind, source
         self.n = len(latex.split())
         # approximate fitted width (64 px high), for bucketing; unknown -> guess from length
         self.width = width if width is not None else 30 + 12 * self.n
@@ -82,7 +82,7 @@ def read_pack(name, vocab=None):
                 continue
             off, w, h = r["offset"], r["w"], r["h"]
             out.append(Sample(lambda off=off, w=w, h=h: np.asarray(mm[off:off + w * h]).reshape(h, w), r["latex"], "printed",
-                          min(1024.0, w * 64.0 / h)))
+                          min(1024.0, w * 64.0 / h), r.get("source", "")))
     return out
 
 
@@ -92,7 +92,7 @@ def read_crohme(split, vocab=None):
         if vocab is not None and not vocab.covers(latex):
             continue
         p = os.path.join(SHARED, img)
-        out.append(Sample(lambda p=p: np.asarray(Image.open(p).convert("L")), latex, "handwritten"))
+        out.append(Sample(lambda p=p: np.asarray(Image.open(p).convert("L")), latex, "handwritten", source="crohme"))
     return out
 
 

@@ -158,7 +158,10 @@ def main():
         if a.mode == "augmented":
             fonts = read_pack("fonts", vocab)
             hand = read_crohme("train", vocab)
-            groups = [(printed, 0.55), (fonts, 0.2), (hand, 0.25)]
+            # arXiv formulas look most like the benchmark (im2latex-100k): a larger share than their count
+            arxiv = [s for s in printed if s.source.startswith("arxiv")]
+            other = [s for s in printed if not s.source.startswith("arxiv")]
+            groups = [(arxiv, 0.3), (other, 0.25), (fonts, 0.2), (hand, 0.25)]
             val_sets["white_on_blue"] = (val, lambda g: recolour(g, *WHITE_ON_BLUE))
             val_sets["crohme"] = (read_crohme("validation", vocab)[:500], None)
     aug_prob = 0.8 if a.mode == "augmented" else 0.0
