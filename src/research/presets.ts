@@ -95,6 +95,7 @@ export async function runPresetTest(list: Preset[], models: SweepModel[], deps: 
       try {
         if (!image) throw new Error(imageError ?? 'no image');
         const p = await deps.recognize(model, image, signal);
+        if (signal.aborted) return cells; // a result that lands after "cancel" is dropped, as in runSweep
         cell = { preset: preset.id, model: model.key, latex: p.latex, ned: scoreRow(p.latex, preset.reference).ned, meanConfidence: confidenceStats(p.tokens)?.mean ?? null, truncated: p.truncated };
       } catch (e) {
         if (signal.aborted) return cells;

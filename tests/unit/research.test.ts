@@ -5,6 +5,7 @@ import { chartSeries, planSweep, runSweep, scoreRow, type SweepDeps, type SweepM
 import { sweepVariable, sweepValues, WHITE_ON_BLUE } from '../../src/perturb/variables.ts';
 import { createRaster } from '../../src/image/raster.ts';
 import { DEFAULT_PERTURB } from '../../src/perturb/types.ts';
+import { presets, runPresetTest } from '../../src/research/presets.ts';
 
 const tok = (prob: number, text = 'x') => ({ text, prob, alternatives: [] });
 
@@ -304,5 +305,62 @@ describe('CSV and JSON export', () => {
   it('export file names are safe and dated', () => {
     expect(exportFileName('colour', 'csv', new Date('2024-05-06T07:08:09.123Z'))).toBe('latex-ocr-sweep-colour-2024-05-06T07-08-09Z.csv');
     expect(exportFileName('../x', 'json', new Date(0))).toMatch(/^latex-ocr-sweep-x-1970/);
+  });
+});
+
+describe('three-step test presets', () => {
+  it('(a) printed black on white, (b) the same image white on blue, (c) handwritten; each with a reference and an explanation', () => {
+    const [a, b, c] = presets();
+    expect([a.id, b.id, c.id]).toEqual(['a', 'b', 'c']);
+    expect(a.example.kind).toBe('printed');
+    expect(b.example.id).toBe(a.example.id);
+    expect(c.example.kind).toBe('handwritten');
+    expect(a.perturb).toEqual(DEFAULT_PERTURB);
+    expect(b.perturb).toEqual({ ...DEFAULT_PERTURB, ...WHITE_ON_BLUE });
+    expect(c.perturb).toEqual(DEFAULT_PERTURB);
+    for (const p of [a, b, c]) {
+      expect(p.reference).toBe(p.example.latex);
+      expect(p.reference.length).toBeGreaterThan(0);
+      expect(p.explanation.length).toBeGreaterThan(20);
+      expect(p.explanation).not.toContain('\n');
+    }
+  });
+
+  it('runPresetTest scores every model on every preset against its own reference', async () => {
+    const list = presets();
+    const seen: string[] = [];
+    const cells = await runPresetTest(
+      list,
+      [
+        { key: 'narrow', label: 'N' },
+        { key: 'augmented', label: 'A' },
+      ],
+      {
+        image: async (p) => {
+          seen.push(p.id);
+          if (p.id === 'c') throw new Error('offline');
+          return createRaster(1, 1, [p.perturb.paper === '#ffffff' ? 255 : 0, 0, 0, 255]);
+        },
+        recognize: async (m, img) => ({ latex: m.key === 'narrow' && img.data[0] === 0 ? '' : list[0].reference, tokens: [tok(0.8)], truncated: false }),
+      },
+      new AbortController().signal,
+    );
+    expect(seen).toEqual(['a', 'b', 'c']);
+    expect(cells.map((c) => [c.preset, c.model, c.ned])).toEqual([
+      ['a', 'narrow', 0],
+      ['a', 'augmented', 0],
+      ['b', 'narrow', 1],
+      ['b', 'augmented', 0],
+      ['c', 'narrow', null],
+      ['c', 'augmented', null],
+    ]);
+    expect(cells[4].error).toBe('offline');
+    expect(cells[0].meanConfidence).toBe(0.8);
+  });
+
+  it('runPresetTest stops when cancelled', async () => {
+    const abort = new AbortController();
+    const cells = await runPresetTest(presets(), [{ key: 'm', label: 'M' }], { image: async () => createRaster(1, 1), recognize: async () => (abort.abort(), { latex: 'a', tokens: [], truncated: false }) }, abort.signal);
+    expect(cells).toHaveLength(0);
   });
 });
