@@ -21,7 +21,7 @@ for set in printed fonts val-500 test-1000; do
 done
 
 # 2. narrow: clean black-on-white KaTeX renders only
-$PY training/ocr/train.py --run training/runs/narrow --mode narrow --steps "${NARROW_STEPS:-3500}" --batch 32 --val-every 500
+$PY training/ocr/train.py --run training/runs/narrow --mode narrow --steps "${NARROW_STEPS:-3000}" --batch 32 --val-every 500
 # 3. augmented: fine-tuned from narrow's best checkpoint, with augmentation, MathJax fonts, handwriting
 $PY training/ocr/train.py --run training/runs/augmented --mode augmented --init training/runs/narrow/best.pt \
   --steps "${AUGMENTED_STEPS:-4000}" --batch 32 --lr 5e-4 --warmup 200 --val-every 500
