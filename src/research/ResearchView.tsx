@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useId, useMemo, useState, type ReactNode } from 'react';
 import { useApp } from '../app/context.tsx';
 import { SWEEP_VARIABLES, sweepVariable } from '../perturb/variables.ts';
 import type { DeviceChoice } from '../worker-api/ocr.ts';
@@ -18,6 +18,20 @@ const DEVICES: { value: DeviceChoice; label: string }[] = [
   { value: 'wasm', label: 'WASM (CPU)' },
 ];
 
+/**
+ * A label and its control side by side in the markup (label htmlFor, not wrapping):
+ * a wrapping label's text would include every option of a select, and label queries
+ * elsewhere ("Paper colour") would then match the variable list.
+ */
+function Field({ id, label, className, children }: { id: string; label: string; className?: string; children: ReactNode }) {
+  return (
+    <div className={`field ${className ?? ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children}
+    </div>
+  );
+}
+
 function axisLabel(v: { label: string; unit?: string }) {
   return v.unit ? `${v.label} (${v.unit})` : v.label;
 }
@@ -32,6 +46,7 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
   const cfg = state.research;
   const sweep = useSweep();
   const [pngBusy, setPngBusy] = useState(false);
+  const uid = useId();
   const input = state.input;
   const isDrawing = !!input?.strokes?.length;
   const variable = SWEEP_VARIABLES.find((v) => v.id === cfg.variable) ?? SWEEP_VARIABLES[0];
@@ -83,9 +98,9 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
   });
 
   const modelSelect = (index: number, label: string) => (
-    <label>
-      {label}
+    <Field id={`${uid}-model${index}`} label={label}>
       <select
+        id={`${uid}-model${index}`}
         value={models[index] ?? ''}
         onChange={(e) => {
           const next = [...models];
@@ -101,7 +116,7 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
           </option>
         ))}
       </select>
-    </label>
+    </Field>
   );
 
   return (
@@ -121,19 +136,18 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
         >
           {modelSelect(0, 'First model')}
           {modelSelect(1, 'Second model')}
-          <label>
-            Sweep device
-            <select value={cfg.device} onChange={(e) => set({ device: e.target.value as DeviceChoice })}>
+          <Field id={`${uid}-device`} label="Sweep device">
+            <select id={`${uid}-device`} value={cfg.device} onChange={(e) => set({ device: e.target.value as DeviceChoice })}>
               {DEVICES.map((d) => (
                 <option key={d.value} value={d.value}>
                   {d.label}
                 </option>
               ))}
             </select>
-          </label>
-          <label className="sweep-variable">
-            Variable
+          </Field>
+          <Field id={`${uid}-variable`} label="Variable" className="sweep-variable">
             <select
+              id={`${uid}-variable`}
               value={variable.id}
               onChange={(e) => {
                 const v = sweepVariable(e.target.value);
@@ -147,19 +161,16 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
                 </option>
               ))}
             </select>
-          </label>
-          <label>
-            From
-            <input type="number" step="any" value={Number.isFinite(cfg.from) ? cfg.from : ''} onChange={(e) => set({ from: e.target.value === '' ? NaN : Number(e.target.value) })} />
-          </label>
-          <label>
-            To
-            <input type="number" step="any" value={Number.isFinite(cfg.to) ? cfg.to : ''} onChange={(e) => set({ to: e.target.value === '' ? NaN : Number(e.target.value) })} />
-          </label>
-          <label>
-            Steps
-            <input type="number" min={1} max={MAX_SWEEP_STEPS} step={1} value={Number.isFinite(cfg.steps) ? cfg.steps : ''} onChange={(e) => set({ steps: e.target.value === '' ? NaN : Number(e.target.value) })} />
-          </label>
+          </Field>
+          <Field id={`${uid}-from`} label="From">
+            <input id={`${uid}-from`} type="number" step="any" value={Number.isFinite(cfg.from) ? cfg.from : ''} onChange={(e) => set({ from: e.target.value === '' ? NaN : Number(e.target.value) })} />
+          </Field>
+          <Field id={`${uid}-to`} label="To">
+            <input id={`${uid}-to`} type="number" step="any" value={Number.isFinite(cfg.to) ? cfg.to : ''} onChange={(e) => set({ to: e.target.value === '' ? NaN : Number(e.target.value) })} />
+          </Field>
+          <Field id={`${uid}-steps`} label="Steps">
+            <input id={`${uid}-steps`} type="number" min={1} max={MAX_SWEEP_STEPS} step={1} value={Number.isFinite(cfg.steps) ? cfg.steps : ''} onChange={(e) => set({ steps: e.target.value === '' ? NaN : Number(e.target.value) })} />
+          </Field>
           <div className="sweep-actions">
             <button type="submit" disabled={!!problem || sweep.running}>
               Run sweep

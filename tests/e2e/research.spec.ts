@@ -15,13 +15,13 @@ async function openResearch(page: Page) {
 async function setSweep(page: Page, opts: { variable?: string; steps: number; from?: number; to?: number }) {
   const r = page.getByRole('region', { name: 'Research' });
   // WASM: headless Chromium's WebGPU is SwiftShader (software), far slower
-  await r.getByLabel('Sweep device').selectOption('wasm');
-  await r.getByLabel('First model').selectOption({ label: 'Augmented (built-in)' });
-  await r.getByLabel('Second model').selectOption({ label: 'Narrow (built-in)' });
-  if (opts.variable) await r.getByLabel('Variable').selectOption(opts.variable);
-  if (opts.from !== undefined) await r.getByLabel('From', { exact: true }).fill(String(opts.from));
-  if (opts.to !== undefined) await r.getByLabel('To', { exact: true }).fill(String(opts.to));
-  await r.getByLabel('Steps').fill(String(opts.steps));
+  await r.getByRole('combobox', { name: 'Sweep device' }).selectOption('wasm');
+  await r.getByRole('combobox', { name: 'First model' }).selectOption({ label: 'Augmented (built-in)' });
+  await r.getByRole('combobox', { name: 'Second model' }).selectOption({ label: 'Narrow (built-in)' });
+  if (opts.variable) await r.getByRole('combobox', { name: 'Variable' }).selectOption(opts.variable);
+  if (opts.from !== undefined) await r.getByRole('spinbutton', { name: 'From', exact: true }).fill(String(opts.from));
+  if (opts.to !== undefined) await r.getByRole('spinbutton', { name: 'To', exact: true }).fill(String(opts.to));
+  await r.getByRole('spinbutton', { name: 'Steps' }).fill(String(opts.steps));
 }
 
 test('a 5-step sweep with two models: ladder, chart, CSV, JSON and PNG exports', async ({ page }) => {
@@ -107,9 +107,9 @@ test('permalink round trip: example, colours, panes, mode and sweep settings res
   await page.getByRole('button', { name: 'Open preset (b) Only the colours changed in Compare' }).click();
   await expect(page.getByRole('button', { name: 'Compare', exact: true })).toHaveAttribute('aria-pressed', 'true');
   await expect(page.getByRole('textbox', { name: 'Reference LaTeX' })).toHaveValue(printed.latex);
-  await expect(pane(page, 1).getByLabel('Model')).toHaveValue('builtin:augmented');
-  await expect(pane(page, 2).getByLabel('Model')).toHaveValue('builtin:narrow');
-  await pane(page, 2).getByLabel('Device').selectOption('wasm');
+  await expect(pane(page, 1).getByRole('combobox', { name: /^Model/ })).toHaveValue('builtin:augmented');
+  await expect(pane(page, 2).getByRole('combobox', { name: /^Model/ })).toHaveValue('builtin:narrow');
+  await pane(page, 2).getByRole('combobox', { name: /^Device/ }).selectOption('wasm');
   await openResearch(page);
   await setSweep(page, { variable: 'blur', steps: 7, from: 0.5, to: 3 });
   await page.getByRole('button', { name: 'Copy permalink' }).click();
@@ -122,22 +122,22 @@ test('permalink round trip: example, colours, panes, mode and sweep settings res
   await other.goto(url);
   await expect(other.getByRole('button', { name: 'Research', exact: true })).toHaveAttribute('aria-pressed', 'true');
   const r = other.getByRole('region', { name: 'Research' });
-  await expect(r.getByLabel('Variable')).toHaveValue('blur');
-  await expect(r.getByLabel('Steps')).toHaveValue('7');
-  await expect(r.getByLabel('From', { exact: true })).toHaveValue('0.5');
-  await expect(r.getByLabel('To', { exact: true })).toHaveValue('3');
-  await expect(r.getByLabel('First model')).toHaveValue('builtin:augmented');
-  await expect(r.getByLabel('Second model')).toHaveValue('builtin:narrow');
-  await expect(r.getByLabel('Sweep device')).toHaveValue('wasm');
+  await expect(r.getByRole('combobox', { name: 'Variable' })).toHaveValue('blur');
+  await expect(r.getByRole('spinbutton', { name: 'Steps' })).toHaveValue('7');
+  await expect(r.getByRole('spinbutton', { name: 'From', exact: true })).toHaveValue('0.5');
+  await expect(r.getByRole('spinbutton', { name: 'To', exact: true })).toHaveValue('3');
+  await expect(r.getByRole('combobox', { name: 'First model' })).toHaveValue('builtin:augmented');
+  await expect(r.getByRole('combobox', { name: 'Second model' })).toHaveValue('builtin:narrow');
+  await expect(r.getByRole('combobox', { name: 'Sweep device' })).toHaveValue('wasm');
   await expect(other.getByRole('textbox', { name: 'Reference LaTeX' })).toHaveValue(printed.latex);
   await expect(other.getByRole('img', { name: 'Input image' })).toBeVisible();
   await expect(other.getByLabel('Ink colour')).toHaveValue('#ffffff');
   await expect(other.getByLabel('Paper colour')).toHaveValue('#1e40af');
   await other.getByRole('button', { name: 'Compare', exact: true }).click();
-  await expect(pane(other, 1).getByLabel('Model')).toHaveValue('builtin:augmented');
-  await expect(pane(other, 2).getByLabel('Model')).toHaveValue('builtin:narrow');
-  await expect(pane(other, 2).getByLabel('Device')).toHaveValue('wasm');
-  await expect(pane(other, 2).getByLabel('Image')).toHaveValue('perturbed');
+  await expect(pane(other, 1).getByRole('combobox', { name: /^Model/ })).toHaveValue('builtin:augmented');
+  await expect(pane(other, 2).getByRole('combobox', { name: /^Model/ })).toHaveValue('builtin:narrow');
+  await expect(pane(other, 2).getByRole('combobox', { name: /^Device/ })).toHaveValue('wasm');
+  await expect(pane(other, 2).getByRole('combobox', { name: /^Image/ })).toHaveValue('perturbed');
   await expect(other.getByRole('alert')).toHaveCount(0);
   expect(net.external).toEqual([]);
   expect(net2.external).toEqual([]);
