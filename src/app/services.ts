@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
 /** The app's long-lived workers (one of each), created lazily. */
-import { OcrClient } from '../worker-api/client.ts';
+import { AbortedError, OcrClient, WorkerFailure } from '../worker-api/client.ts';
 import ocrWorkerUrl from '../../workers/ocr.worker.ts?worker&url';
 
 /**
@@ -22,13 +22,38 @@ let ocr: OcrClient | null = null;
 const restartListeners = new Set<(reason: string) => void>();
 
 export function ocrClient(): OcrClient {
-  ocr ??= new OcrClient({
-    createWorker: () => new Worker(ocrWorkerLocation(), { type: 'module', name: 'ocr' }),
-    recognizeTimeoutMs: RECOGNIZE_TIMEOUT_MS,
-    loadTimeoutMs: 300_000,
-    onRestart: (reason) => restartListeners.forEach((l) => l(reason)),
-  });
+  if (!ocr) {
+    ocr = new OcrClient({
+      createWorker: () => new Worker(ocrWorkerLocation(), { type: 'module', name: 'ocr' }),
+      recognizeTimeoutMs: RECOGNIZE_TIMEOUT_MS,
+      loadTimeoutMs: 300_000,
+      onRestart: (reason) => restartListeners.forEach((l) => l(reason)),
+    });
+    freshWorkerAfterFailedLoad(ocr);
+  }
   return ocr;
+}
+
+/**
+ * After a model fails to load (a corrupt .onnx, say), the next call gets a new worker.
+ * transformers.js 4.3 chains every browser session creation on one promise
+ * (`webInitChain = webInitChain.then(load)` in src/backends/onnx.js) and never clears a
+ * rejection, so one failed load would fail every later load in that worker, built-in models
+ * included (same issue as huggingface/transformers.js#1767 reports for Node).
+ *
+ * This handler is the second reaction registered on the promise load() returns (the first
+ * is the client's own queue), so it runs before the next queued call starts: dispose() ends
+ * the poisoned worker and that call starts a new one (user model folders are re-registered).
+ */
+function freshWorkerAfterFailedLoad(client: OcrClient) {
+  const load = client.load.bind(client);
+  client.load = (...args) => {
+    const p = load(...args);
+    p.catch((e) => {
+      if (!(e instanceof WorkerFailure) && !(e instanceof AbortedError)) client.dispose();
+    });
+    return p;
+  };
 }
 
 export function onWorkerRestart(listener: (reason: string) => void): () => void {
@@ -48,7 +73,8 @@ declare global {
 }
 if (typeof window !== 'undefined') {
   window.__ocrTest = {
-    fault: (kind) => ocrClient().fault(kind).catch((e) => String(e)),
+    // arming is instant; the long limit keeps a busy machine from timing the call out (which restarts the worker)
+    fault: (kind) => ocrClient().fault(kind, 30_000).catch((e) => String(e)),
     restarts: () => ocrClient().restarts,
     devices: () => ocrClient().devices(),
   };
