@@ -96,7 +96,9 @@ export function parseMarkdown(src: string): Block[] {
   return blocks;
 }
 
-const INLINE_RE = /(`[^`]+`)|(!\[([^\]]*)\]\(([^)\s]*)[^)]*\))|(\[([^\]]+)\]\(([^)\s]+)[^)]*\))|(\*\*([^*]+)\*\*|__([^_]+)__)|(\*([^*\s][^*]*)\*|\b_([^_\s][^_]*)_\b)/g;
+// emphasis markers only count at word edges (so "window.__x = 1 ... __y" stays plain text)
+const INLINE_RE =
+  /(`[^`]+`)|(!\[([^\]]*)\]\(([^)\s]*)[^)]*\))|(\[([^\]]+)\]\(([^)\s]+)[^)]*\))|((?<!\w)\*\*(?!\s)([^*]+?)\*\*(?!\w)|(?<!\w)__(?!\s)([^_]+?)__(?!\w))|((?<![\w*])\*(?![\s*])([^*]+?)\*(?![\w*])|(?<!\w)_(?![\s_])([^_]+?)_(?!\w))/g;
 
 export function safeHref(url: string): string | null {
   try {
