@@ -154,10 +154,13 @@ test('a broken permalink shows an alert and the app keeps working', async ({ pag
 });
 
 test('token confidence in a pane: tokens with probabilities, mean and minimum', async ({ page }) => {
+  test.setTimeout(240_000);
   await page.goto('/');
+  // WASM: quicker to load here than the software WebGPU adapter of headless Chromium
+  for (const n of [1, 2]) await pane(page, n).getByRole('combobox', { name: /^Device/ }).selectOption('wasm');
   await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
   const conf = pane(page, 1).getByRole('group', { name: 'Token confidence, Pane 1' });
-  await expect(conf).toBeVisible({ timeout: 90_000 });
+  await expect(conf).toBeVisible({ timeout: 200_000 });
   // placeholder models often predict nothing: then it must say "No tokens"; otherwise the numbers and focusable tokens
   const latex = await predictedLatex(page, 1);
   if (latex.trim() === '' && ((await conf.textContent()) ?? '').includes('No tokens')) {
