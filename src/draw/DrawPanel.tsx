@@ -4,7 +4,7 @@
  * strokes in the app's input); the input Raster is re-rasterised from them, debounced,
  * so the panes re-recognise the drawing as it grows.
  */
-import { useCallback, useEffect, useReducer, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import { useApp } from '../app/context.tsx';
 import { newInputId } from '../input/useImageInput.ts';
 import {
@@ -41,7 +41,11 @@ export function DrawPanel() {
   const sent = useRef<Stroke[]>(initial);
   const inputIsDrawing = state.input?.origin === 'drawing';
 
+  /** The committed strokes, read by redraw: a frame scheduled before a commit must not draw stale strokes. */
+  const present = useRef(hist.present);
+
   const redraw = useCallback(() => {
+    cancelAnimationFrame(frame.current);
     frame.current = 0;
     const c = canvasRef.current;
     const ctx = c?.getContext('2d');
@@ -51,27 +55,37 @@ export function DrawPanel() {
     ctx.fillStyle = '#ffffff';
     ctx.fillRect(0, 0, c.width, c.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawStrokes(ctx, hist.present);
+    drawStrokes(ctx, present.current);
     // a copy: the stroke in progress grows in place, and outlines are cached per stroke object
     if (current.current) drawStrokes(ctx, [{ ...current.current.stroke }]);
-  }, [hist.present]);
+  }, []);
 
   const scheduleRedraw = useCallback(() => {
     if (!frame.current) frame.current = requestAnimationFrame(redraw);
   }, [redraw]);
 
-  // size the backing store for the screen's pixel density, then draw
-  useEffect(() => {
+  // size the backing store for the screen's pixel density once
+  useLayoutEffect(() => {
     const c = canvasRef.current;
     if (!c) return;
     const dpr = Math.min(3, Math.max(1, Math.round(window.devicePixelRatio || 1)));
-    if (c.width !== DRAW_WIDTH * dpr) {
-      c.width = DRAW_WIDTH * dpr;
-      c.height = DRAW_HEIGHT * dpr;
-    }
+    c.width = DRAW_WIDTH * dpr;
+    c.height = DRAW_HEIGHT * dpr;
+  }, []);
+  // draw whenever the committed strokes change
+  useLayoutEffect(() => {
+    present.current = hist.present;
     redraw();
-  }, [redraw]);
+  }, [hist.present, redraw]);
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
+
+  // a drawing that arrived from elsewhere (history, a permalink) replaces the one being edited
+  const inputStrokes = state.input?.origin === 'drawing' ? state.input.strokes : undefined;
+  useEffect(() => {
+    if (!inputStrokes || inputStrokes === sent.current) return;
+    sent.current = inputStrokes;
+    act({ type: 'reset', strokes: inputStrokes });
+  }, [inputStrokes]);
 
   // the strokes changed: rasterise (debounced) and make the drawing the input
   useEffect(() => {

@@ -1,6 +1,20 @@
 import { test, expect, type Page } from '@playwright/test';
 import path from 'node:path';
-import { FIXTURES, forbidExternalRequests, pane, predictedLatex } from './helpers.ts';
+import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
+
+/** Opens the app with both panes on WASM: headless Chromium's WebGPU is SwiftShader (software), far slower. */
+async function open(page: Page) {
+  await page.goto('/');
+  for (const n of [1, 2]) await pane(page, n).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
+}
+
+/** Model loading is slow on a loaded 2-core machine: generous waits for real predictions. */
+const PREDICT_TIMEOUT = 240_000;
+
+async function predicted(page: Page, n: number) {
+  await expect(pane(page, n).getByRole('status')).toHaveText(/ms on (WEBGPU|WASM)/, { timeout: PREDICT_TIMEOUT });
+  await expect(pane(page, n).getByLabel('Predicted LaTeX')).toBeVisible();
+}
 
 /** A short fingerprint of the pixels a pane's model was given (its "Model input" canvas), or null. */
 async function modelInput(page: Page, n: number): Promise<string | null> {
@@ -16,16 +30,16 @@ async function modelInput(page: Page, n: number): Promise<string | null> {
 
 /** Waits until pane n has recognised a new image (its model input differs from `before`). */
 async function repredicted(page: Page, n: number, before: string | null): Promise<string> {
-  await expect.poll(() => modelInput(page, n), { timeout: 90_000 }).not.toBe(before);
-  await predictedLatex(page, n);
+  await expect.poll(() => modelInput(page, n), { timeout: PREDICT_TIMEOUT }).not.toBe(before);
+  await predicted(page, n);
   return (await modelInput(page, n))!;
 }
 
 async function start(page: Page) {
-  await page.goto('/');
+  await open(page);
   await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
-  await predictedLatex(page, 1);
-  await predictedLatex(page, 2);
+  await predicted(page, 1);
+  await predicted(page, 2);
   const one = await modelInput(page, 1);
   const two = await modelInput(page, 2);
   expect(one).not.toBeNull();
@@ -36,6 +50,7 @@ async function start(page: Page) {
 const perturbation = (page: Page) => page.getByRole('region', { name: 'Perturbation' });
 
 test('recolouring re-predicts Pane 2 only; invert and reset work', async ({ page }) => {
+  test.setTimeout(600_000); // waits for model predictions
   const net = forbidExternalRequests(page);
   const { one, two } = await start(page);
   const panel = perturbation(page);
@@ -61,11 +76,12 @@ test('recolouring re-predicts Pane 2 only; invert and reset work', async ({ page
   await expect(invert).toHaveAttribute('aria-pressed', 'false');
   await expect(panel.getByLabel('Ink colour')).toHaveValue('#000000');
   // back to the original pixels: Pane 2 sees what Pane 1 sees
-  await expect.poll(() => modelInput(page, 2), { timeout: 90_000 }).toBe(one);
+  await expect.poll(() => modelInput(page, 2), { timeout: PREDICT_TIMEOUT }).toBe(one);
   expect(net.external).toEqual([]);
 });
 
 test('every perturbation control has a name and shows its value; geometry and presets change Pane 2', async ({ page }) => {
+  test.setTimeout(600_000); // waits for model predictions
   const { one, two } = await start(page);
   const panel = perturbation(page);
   const sliders = ['Hue rotation', 'Brightness', 'Contrast', 'Noise', 'Blur', 'Rotation', 'Scale', 'JPEG quality', 'Margin'];
@@ -87,13 +103,13 @@ test('every perturbation control has a name and shows its value; geometry and pr
   await repredicted(page, 2, noisy);
 
   await panel.getByRole('button', { name: 'Reset perturbation' }).click();
-  await expect.poll(() => modelInput(page, 2), { timeout: 90_000 }).toBe(one);
+  await expect.poll(() => modelInput(page, 2), { timeout: PREDICT_TIMEOUT }).toBe(one);
   const preset = panel.getByRole('button', { name: 'White on blue' });
   await preset.click();
   await expect(preset).toHaveAttribute('aria-pressed', 'true');
   await expect(panel.getByLabel('Ink colour')).toHaveValue('#ffffff');
   await expect(panel.getByLabel('Paper colour')).toHaveValue('#1e40af');
-  await expect.poll(() => modelInput(page, 2), { timeout: 90_000 }).not.toBe(one);
+  await expect.poll(() => modelInput(page, 2), { timeout: PREDICT_TIMEOUT }).not.toBe(one);
   for (const name of ['Dark mode', 'Coloured ink on tinted paper']) {
     await panel.getByRole('button', { name }).click();
     await expect(panel.getByRole('button', { name })).toHaveAttribute('aria-pressed', 'true');
@@ -103,6 +119,7 @@ test('every perturbation control has a name and shows its value; geometry and pr
 });
 
 test('JPEG quality runs jpeg-js in the perturbation worker', async ({ page }) => {
+  test.setTimeout(600_000); // waits for model predictions
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   const { two } = await start(page);
