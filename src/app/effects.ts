@@ -50,7 +50,8 @@ export function paneJob(state: AppState, pane: PaneConfig): { image: Raster; key
 
 export function useRecognition() {
   const { state, dispatch } = useApp();
-  const running = useRef(new Map<number, { key: string; abort: AbortController }>());
+  /** Each pane's latest job; `finished` once its result (or error) has been dispatched. */
+  const running = useRef(new Map<number, { key: string; abort: AbortController; finished?: boolean }>());
 
   useEffect(() => {
     // the panes are hidden in research mode: their work would only queue ahead of the sweep
@@ -60,7 +61,15 @@ export function useRecognition() {
       const job = paneJob(state, pane);
       const current = running.current.get(pane.id);
       const done = state.results[pane.id]?.jobKey;
-      if (!job || job.key === done || job.key === current?.key) continue;
+      if (!job || job.key === done) continue;
+      if (current?.key === job.key) {
+        if (!current.finished) continue; // still running
+        // finished, and its result is dispatched but not rendered yet (this render's state
+        // still shows it loading or running): starting it again would repeat the work and
+        // hide its outcome (a crash, say) behind a second run
+        const status = state.results[pane.id]?.status;
+        if (status === 'loading' || status === 'running') continue;
+      }
       current?.abort.abort();
       const abort = new AbortController();
       running.current.set(pane.id, { key: job.key, abort });
@@ -98,7 +107,8 @@ export function useRecognition() {
             patch: { status: 'error', jobKey: job.key, error: message, note: e instanceof WorkerFailure ? 'The recognition worker was restarted.' : undefined },
           });
         } finally {
-          if (running.current.get(pane.id)?.abort === abort) running.current.delete(pane.id);
+          const mine = running.current.get(pane.id);
+          if (mine?.abort === abort) mine.finished = true;
           delete lastProgress[pane.id];
         }
       })();

@@ -103,15 +103,21 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
         id={`${uid}-model${index}`}
         value={models[index] ?? ''}
         onChange={(e) => {
-          const next = [...models];
-          if (e.target.value) next[index] = e.target.value;
-          else next.splice(index, 1);
-          set({ models: [...new Set(next.filter(Boolean))] });
+          const v = e.target.value;
+          const next: (string | undefined)[] = [...models];
+          if (!v) next.splice(index, 1);
+          else {
+            // picking the model the other select has swaps them
+            const j = next.indexOf(v);
+            if (j >= 0 && j !== index) next[j] = next[index];
+            next[index] = v;
+          }
+          set({ models: [...new Set(next.filter((k): k is string => !!k))] });
         }}
       >
         {index > 0 && <option value="">(none)</option>}
         {state.models.map((m) => (
-          <option key={m.key} value={m.key} disabled={models.includes(m.key) && models[index] !== m.key}>
+          <option key={m.key} value={m.key}>
             {m.label}
           </option>
         ))}

@@ -7,7 +7,9 @@ import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
 
 const BUILTIN = path.join(import.meta.dirname, '..', '..', 'models', 'augmented');
 
-test.describe.configure({ timeout: 240_000 });
+// generous: a busy 2-core CI box with the real models can take a minute per recognition
+const RUN_MS = 300_000;
+test.describe.configure({ timeout: 900_000 });
 // page.route() must see the app's own requests, not answers from the service worker
 test.use({ serviceWorkers: 'block' });
 
@@ -92,7 +94,7 @@ test('a model folder (directory picker) becomes selectable in the panes, with it
   for (const n of [1, 2]) await expect(modelSelect(page, n).locator('option', { hasText: 'my-model (your folder)' })).toHaveCount(1);
   await modelSelect(page, 1).selectOption({ label: 'my-model (your folder)' });
   await recognise(page, 'pythagoras.png');
-  for (const n of [1, 2]) await expect(pane(page, n).getByRole('status')).toHaveText(/ms on WASM/, { timeout: 120_000 });
+  for (const n of [1, 2]) await expect(pane(page, n).getByRole('status')).toHaveText(/ms on WASM/, { timeout: RUN_MS });
   await expect(pane(page, 1).getByLabel('Predicted LaTeX')).toBeVisible();
   expect(net.external).toEqual([]);
 });
@@ -108,7 +110,7 @@ test('model files picked one by one (multi-file input) are laid out as a model f
   await expect(models(page).getByRole('status')).toContainText('Added "picked files (your folder)" (7 files)');
   await modelSelect(page, 2).selectOption({ label: 'picked files (your folder)' });
   await recognise(page, 'sum.png');
-  for (const n of [1, 2]) await expect(pane(page, n).getByRole('status')).toHaveText(/ms on WASM \(q8\)/, { timeout: 120_000 });
+  for (const n of [1, 2]) await expect(pane(page, n).getByRole('status')).toHaveText(/ms on WASM \(q8\)/, { timeout: RUN_MS });
 });
 
 test('a Hugging Face model id is checked, refused offline, added online; a failed download shows in its pane', async ({ page, context }) => {
@@ -133,6 +135,6 @@ test('a Hugging Face model id is checked, refused offline, added online; a faile
   await expect(models(page).getByRole('status')).toContainText('Added "someone/latex-ocr-onnx"');
   await modelSelect(page, 1).selectOption({ label: 'someone/latex-ocr-onnx (Hugging Face)' });
   await recognise(page, 'pythagoras.png');
-  await expect(pane(page, 1).getByRole('alert')).toContainText('Could not load the model "someone/latex-ocr-onnx (Hugging Face)"', { timeout: 120_000 });
-  await expect(pane(page, 2).getByRole('status')).toHaveText(/ms on WASM/, { timeout: 120_000 });
+  await expect(pane(page, 1).getByRole('alert')).toContainText('Could not load the model "someone/latex-ocr-onnx (Hugging Face)"', { timeout: RUN_MS });
+  await expect(pane(page, 2).getByRole('status')).toHaveText(/ms on WASM/, { timeout: RUN_MS });
 });

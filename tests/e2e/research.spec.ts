@@ -174,3 +174,71 @@ test('token confidence in a pane: tokens with probabilities, mean and minimum', 
   await expect(conf.getByRole('tooltip').first()).toBeVisible();
   await expect(conf.getByRole('tooltip').first()).toContainText('%');
 });
+
+/** Dark pixels of a canvas found by its accessible name (inside `scope` when given). */
+async function darkPixels(page: Page, name: string): Promise<number> {
+  return page.getByRole('img', { name, exact: true }).first().evaluate((c) => {
+    const canvas = c as HTMLCanvasElement;
+    const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] < 3 * 128) n++;
+    return n;
+  });
+}
+
+test('a drawing: stroke-width sweep re-rasterises the strokes; its permalink carries the strokes', async ({ page, context }) => {
+  test.setTimeout(300_000);
+  await page.goto('/');
+  await openResearch(page);
+  const input = page.getByRole('region', { name: 'Input' });
+  await input.getByRole('button', { name: 'Draw', exact: true }).click();
+  const canvas = input.getByRole('img', { name: 'Drawing canvas' });
+  const box = (await canvas.boundingBox())!;
+  const at = (fx: number, fy: number) => [box.x + fx * box.width, box.y + fy * box.height] as const;
+  const stroke = async (from: readonly [number, number], to: readonly [number, number]) => {
+    await page.mouse.move(...from);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(from[0] + ((to[0] - from[0]) * i) / 10, from[1] + ((to[1] - from[1]) * i) / 10);
+    await page.mouse.up();
+  };
+  await stroke(at(0.2, 0.5), at(0.4, 0.5));
+  await stroke(at(0.3, 0.3), at(0.3, 0.7));
+  await stroke(at(0.6, 0.3), at(0.6, 0.7));
+  await expect(input.getByText('3 strokes')).toBeVisible();
+
+  const r = page.getByRole('region', { name: 'Research' });
+  await r.getByRole('combobox', { name: 'Sweep device' }).selectOption('wasm');
+  await r.getByRole('combobox', { name: 'First model' }).selectOption('builtin:narrow');
+  await r.getByRole('combobox', { name: 'Second model' }).selectOption('');
+  await r.getByRole('combobox', { name: 'Variable' }).selectOption('strokeWidth');
+  await r.getByRole('spinbutton', { name: 'From', exact: true }).fill('2');
+  await r.getByRole('spinbutton', { name: 'To', exact: true }).fill('16');
+  await r.getByRole('spinbutton', { name: 'Steps' }).fill('3');
+  await r.getByRole('button', { name: 'Run sweep' }).click();
+  await expect(r.getByRole('status', { name: 'Sweep status' })).toContainText('Sweep finished: 3 of 3 recognitions', { timeout: 240_000 });
+  await expect(r.getByRole('table', { name: 'Ladder: Narrow (built-in)' }).locator('tbody tr')).toHaveCount(3);
+  await expect(r.getByRole('table', { name: /^Ladder/ })).toHaveCount(1); // one model, one ladder
+  const thin = await darkPixels(page, 'Step 0 image');
+  const mid = await darkPixels(page, 'Step 1 image');
+  const thick = await darkPixels(page, 'Step 2 image');
+  expect(thin).toBeGreaterThan(50);
+  expect(mid).toBeGreaterThan(thin * 1.5);
+  expect(thick).toBeGreaterThan(mid * 1.3);
+
+  await page.getByRole('button', { name: 'Copy permalink' }).click();
+  const url = await page.getByRole('textbox', { name: 'Permalink' }).inputValue();
+  expect(new URL(url).hash).toMatch(/[#&]draw=[A-Za-z0-9_-]+/);
+  const other = await context.newPage();
+  await other.goto(url);
+  const input2 = other.getByRole('region', { name: 'Input' });
+  // a drawing comes back as strokes, shown in Draw mode
+  await expect(input2.getByRole('button', { name: 'Draw', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  await expect(input2.getByText('3 strokes')).toBeVisible();
+  const r2 = other.getByRole('region', { name: 'Research' });
+  await expect(r2.getByRole('combobox', { name: 'Variable' })).toHaveValue('strokeWidth');
+  await expect(r2.getByRole('combobox', { name: 'First model' })).toHaveValue('builtin:narrow');
+  await expect(r2.getByRole('combobox', { name: 'Second model' })).toHaveValue('');
+  // the strokes came back: the stroke-width sweep can run on them
+  await expect(r2.getByRole('button', { name: 'Run sweep' })).toBeEnabled();
+  await expect(other.getByRole('alert')).toHaveCount(0);
+});

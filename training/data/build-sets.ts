@@ -6,6 +6,7 @@
  * Sets (each written as a pack under .cache/renders/<set>/):
  *   printed      KaTeX renders of a source-weighted sample, black on white (the narrow model's data)
  *   fonts        MathJax renders (New Computer Modern and STIX Two) of another sample (augmented adds these)
+ *   fonts-stix2  MathJax renders with STIX Two only, a third sample
  *   val-500      the im2latex val sample, KaTeX, fixed style (model selection)
  *   test-1000    the im2latex test sample, KaTeX, fixed style (benchmark)
  *   smoke        a few hundred short formulas (CI smoke test)
@@ -97,6 +98,12 @@ async function main() {
       // MathJax renders at ~40-100/s here, against ~160/s for KaTeX)
       const mix = Object.fromEntries(Object.entries(PRINTED_MIX).map(([k, v]) => [k, { take: Math.min(v.take, 2500), renders: 1 }]));
       jobs = printedJobs(formulas, seed + 100, ['mathjax-newcm', 'mathjax-stix2'], mix);
+      break;
+    }
+    case 'fonts-stix2': {
+      // STIX Two only, a third draw (~5k renders): added when 'fonts' was cut short
+      const mix = Object.fromEntries(Object.entries(PRINTED_MIX).map(([k, v]) => [k, { take: Math.min(v.take, 450), renders: 1 }]));
+      jobs = printedJobs(formulas, seed + 200, ['mathjax-stix2'], mix);
       break;
     }
     case 'val-500':

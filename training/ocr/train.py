@@ -157,6 +157,8 @@ def main():
         groups = [(printed, 1.0)]
         if a.mode == "augmented":
             fonts = read_pack("fonts", vocab)
+            if os.path.exists(os.path.join(CACHE, "renders", "fonts-stix2", "index.jsonl")):
+                fonts += read_pack("fonts-stix2", vocab)
             hand = read_crohme("train", vocab)
             # arXiv formulas look most like the benchmark (im2latex-100k): a larger share than their count
             arxiv = [s for s in printed if s.source.startswith("arxiv")]
