@@ -5,9 +5,7 @@
  * count (cross-origin isolated), and WebGPU when the browser exposes an adapter.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { BenchFormula, LatencyStats } from './bench-node.ts';
-import { median, round, stats } from './bench-node.ts';
-import { modelBytes } from './bench-node.ts';
+import { latencyOf, median, mergeLatency, modelBytes, round, type BenchFormula, type Latency } from './bench-node.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
 import type { BenchRequest, BenchResult } from '../src/app/bench.ts';
 
@@ -19,7 +17,7 @@ export interface BrowserRow {
   kvCache: true;
   loadColdMs: number;
   loadWarmMs: number;
-  latency: Record<'short' | 'medium' | 'long', LatencyStats>;
+  latency: Latency;
   tokensPerS: number;
   peakRssMb: number | null;
   modelBytes: number;
@@ -59,7 +57,7 @@ async function one(browser: Browser, base: string, cfg: { device: 'wasm' | 'webg
       kvCache: true,
       loadColdMs: round(cold.loadMs),
       loadWarmMs: round(warm.loadMs),
-      latency: { short: stats(per.short), medium: stats(per.medium), long: stats(per.long) },
+      latency: latencyOf(per),
       tokensPerS: round((1000 * tokens) / ms),
       peakRssMb: warm.memoryMb,
       modelBytes: modelBytes(cfg.model, cfg.dtype),
@@ -126,6 +124,5 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
 
 function mergeBrowser(rs: BrowserRow[]): BrowserRow {
   const m = (f: (r: BrowserRow) => number) => round(median(rs.map(f)));
-  const lat = (b: 'short' | 'medium' | 'long') => ({ median: m((r) => r.latency[b].median), p95: m((r) => r.latency[b].p95), n: rs[0].latency[b].n * rs.length });
-  return { ...rs[0], loadColdMs: m((r) => r.loadColdMs), loadWarmMs: m((r) => r.loadWarmMs), latency: { short: lat('short'), medium: lat('medium'), long: lat('long') }, tokensPerS: m((r) => r.tokensPerS) };
+  return { ...rs[0], loadColdMs: m((r) => r.loadColdMs), loadWarmMs: m((r) => r.loadWarmMs), latency: mergeLatency(rs), tokensPerS: m((r) => r.tokensPerS) };
 }

@@ -32,6 +32,20 @@ export function stats(xs: number[]): LatencyStats {
   return { median: round(q(0.5)), p95: round(q(0.95)), n: s.length };
 }
 export const round = (x: number) => Math.round(x * 10) / 10;
+
+/** Latency by length bucket, and over all formulas. */
+export type Latency = Record<BenchFormula['bucket'] | 'all', LatencyStats>;
+
+export function latencyOf(per: Record<BenchFormula['bucket'], number[]>): Latency {
+  return { short: stats(per.short), medium: stats(per.medium), long: stats(per.long), all: stats([...per.short, ...per.medium, ...per.long]) };
+}
+
+/** Medians, over repeated runs, of each run's median and p95. */
+export function mergeLatency(rs: { latency: Latency }[]): Latency {
+  const m = (f: (l: Latency) => number) => round(median(rs.map((r) => f(r.latency))));
+  const one = (b: keyof Latency) => ({ median: m((l) => l[b].median), p95: m((l) => l[b].p95), n: rs.reduce((a, r) => a + r.latency[b].n, 0) });
+  return { short: one('short'), medium: one('medium'), long: one('long'), all: one('all') };
+}
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export function bucketOf(tokens: number): BenchFormula['bucket'] {
@@ -52,7 +66,7 @@ export interface NodeRow {
   kvCache: boolean;
   loadColdMs: number;
   loadWarmMs: number;
-  latency: Record<BenchFormula['bucket'], LatencyStats>;
+  latency: Latency;
   tokensPerS: number;
   peakRssMb: number;
   modelBytes: number;
@@ -72,7 +86,7 @@ export async function benchNodeEngine(model: string, dtype: Dtype, formulas: Ben
   const warm = await timeLoad(model, dtype);
   const m = warm.m;
   await recognize(tjs, m, formulas[0].image, { maxNewTokens: 8 }); // warm-up, as the app does
-  const per: Record<string, number[]> = { short: [], medium: [], long: [] };
+  const per: Record<BenchFormula['bucket'], number[]> = { short: [], medium: [], long: [] };
   let tokens = 0;
   let genMs = 0;
   for (let r = 0; r < runs; r++) {
@@ -93,7 +107,7 @@ export async function benchNodeEngine(model: string, dtype: Dtype, formulas: Ben
     kvCache: true,
     loadColdMs: round(cold.ms),
     loadWarmMs: round(warm.ms),
-    latency: { short: stats(per.short), medium: stats(per.medium), long: stats(per.long) },
+    latency: latencyOf(per),
     tokensPerS: round((1000 * tokens) / genMs),
     peakRssMb: Math.round(peak / 1e6),
     modelBytes: modelBytes(model, dtype),
@@ -123,7 +137,7 @@ export async function benchNodeBaseline(model: string, formulas: BenchFormula[],
   const spec = JSON.parse(fs.readFileSync(path.join(dir, 'preprocessor_config.json'), 'utf8')).latex_ocr_prepare;
   const maxNew = gen.max_new_tokens as number;
   let peak = process.memoryUsage().rss;
-  const per: Record<string, number[]> = { short: [], medium: [], long: [] };
+  const per: Record<BenchFormula['bucket'], number[]> = { short: [], medium: [], long: [] };
   let tokens = 0;
   let genMs = 0;
   const emptyPast = () => {
@@ -164,7 +178,7 @@ export async function benchNodeBaseline(model: string, formulas: BenchFormula[],
     kvCache: false,
     loadColdMs: round(coldMs),
     loadWarmMs: round(warmMs),
-    latency: { short: stats(per.short), medium: stats(per.medium), long: stats(per.long) },
+    latency: latencyOf(per),
     tokensPerS: round((1000 * tokens) / genMs),
     peakRssMb: Math.round(peak / 1e6),
     modelBytes: modelBytes(model, 'fp32'),

@@ -16,8 +16,9 @@ import zlib from 'node:zlib';
 import { execFileSync, spawn } from 'node:child_process';
 import { ROOT, parseArgs } from './common.ts';
 import { evalSet } from './eval-data.ts';
+import { replaceBlock } from './eval.ts';
 import { normalizeTokens } from '../src/latex/tokens.ts';
-import { benchNodeBaseline, benchNodeEngine, bucketOf, median, round, type BenchFormula, type NodeRow } from './bench-node.ts';
+import { benchNodeBaseline, benchNodeEngine, bucketOf, median, mergeLatency, round, type BenchFormula, type NodeRow } from './bench-node.ts';
 import { benchBrowser, type BrowserRow } from './bench-browser.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
 
@@ -66,15 +67,15 @@ function fmtLat(l: { median: number; p95: number }) {
   return `${l.median} / ${l.p95}`;
 }
 
-function table(rows: (NodeRow | BrowserRow)[], baselineMedium: number): string {
+function table(rows: (NodeRow | BrowserRow)[], baselineMs: number): string {
   const out = [
-    '| env | model | dtype | threads | KV cache | load cold ms | load warm ms | short ms (median / p95) | medium ms | long ms | tokens/s | peak MB | model MB | speed-up vs baseline (medium) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| env | model | dtype | threads | KV cache | load cold ms | load warm ms | all formulas ms (median / p95) | short ms | medium ms | long ms | tokens/s | peak MB | model MB | speed-up vs baseline (all, median) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    const speed = baselineMedium && r.latency.medium.median ? `${(baselineMedium / r.latency.medium.median).toFixed(1)}×` : '';
+    const speed = baselineMs && r.latency.all.median ? `${(baselineMs / r.latency.all.median).toFixed(1)}×` : '';
     out.push(
-      `| ${r.env} | ${r.model} | ${r.dtype} | ${r.threads} | ${r.kvCache ? 'yes' : 'no'} | ${r.loadColdMs} | ${r.loadWarmMs} | ${fmtLat(r.latency.short)} | ${fmtLat(r.latency.medium)} | ${fmtLat(r.latency.long)} | ${r.tokensPerS} | ${r.peakRssMb ?? ''} | ${(r.modelBytes / 1e6).toFixed(1)} | ${speed} |`,
+      `| ${r.env} | ${r.model} | ${r.dtype} | ${r.threads} | ${r.kvCache ? 'yes' : 'no'} | ${r.loadColdMs} | ${r.loadWarmMs} | ${fmtLat(r.latency.all)} | ${fmtLat(r.latency.short)} | ${fmtLat(r.latency.medium)} | ${fmtLat(r.latency.long)} | ${r.tokensPerS} | ${r.peakRssMb ?? ''} | ${(r.modelBytes / 1e6).toFixed(1)} | ${speed} |`,
     );
   }
   return out.join('\n');
@@ -104,7 +105,7 @@ async function main() {
   const rows: (NodeRow | BrowserRow)[] = [];
   const baseline = await benchNodeBaseline(models[0], formulas, 1);
   rows.push(baseline);
-  console.error(`baseline done: medium median ${baseline.latency.medium.median} ms`);
+  console.error(`baseline done: median ${baseline.latency.all.median} ms`);
   for (const model of models) {
     for (const dtype of ['fp32', 'q8', 'fp16'] as Dtype[]) {
       const rs: NodeRow[] = [];
@@ -142,21 +143,21 @@ async function main() {
     '',
     `Latency = recognition time of one formula with the model loaded (image preparation + encoder + greedy decoding), median / p95 over ${runs} runs of ${formulas.length} im2latex test formulas. The baseline is fp32, one thread, no KV cache. Regenerate with \`npm run bench\`.`,
     '',
-    table(rows, baseline.latency.medium.median),
+    table(rows, baseline.latency.all.median),
     '',
     `App JavaScript: ${js.files} files, ${(js.bytes / 1e3).toFixed(0)} kB, **${(js.gzip / 1e3).toFixed(0)} kB gzipped** (without models and onnxruntime's .wasm).`,
     results.firstPredictionMs ? `First prediction after page load, model cached: median **${results.firstPredictionMs.median} ms** (${results.firstPredictionMs.runs.join(', ')}).` : '',
     '',
   ].join('\n');
   fs.writeFileSync(path.join(OUT_DIR, 'results.md'), md);
+  replaceBlock(path.join(ROOT, 'README.md'), 'bench', md.split('\n').slice(2).join('\n').trim());
   console.log(md);
 }
 
 /** Median of each number over repeated runs. */
 function mergeRuns(rs: NodeRow[]): NodeRow {
   const m = (f: (r: NodeRow) => number) => round(median(rs.map(f)));
-  const lat = (b: 'short' | 'medium' | 'long') => ({ median: m((r) => r.latency[b].median), p95: m((r) => r.latency[b].p95), n: rs[0].latency[b].n * rs.length });
-  return { ...rs[0], loadColdMs: m((r) => r.loadColdMs), loadWarmMs: m((r) => r.loadWarmMs), latency: { short: lat('short'), medium: lat('medium'), long: lat('long') }, tokensPerS: m((r) => r.tokensPerS), peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)) };
+  return { ...rs[0], loadColdMs: m((r) => r.loadColdMs), loadWarmMs: m((r) => r.loadWarmMs), latency: mergeLatency(rs), tokensPerS: m((r) => r.tokensPerS), peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)) };
 }
 
 main().catch((e) => {

@@ -123,17 +123,47 @@ function readResult(model: string, set: string, dtype: Dtype): EvalResult | null
   return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as EvalResult) : null;
 }
 
-/** Replace the block between the markers in models/README.md. */
-export function writeTable(): void {
-  const readme = path.join(MODELS_DIR, 'README.md');
-  const begin = '<!-- results:begin -->';
-  const end = '<!-- results:end -->';
-  const text = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8') : `# Built-in models\n\n${begin}\n${end}\n`;
+/** The short table in the top-level README: one row per model and dtype (fp16 is checked on clean only). */
+export function summaryTable(): string {
+  const rows: string[] = [
+    '| model | dtype | size | im2latex clean: NED ↓ / BLEU-4 / exact | white on blue: NED (retained sim.) | dark mode | tinted | CROHME 2014 exp. rate |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const model of ['narrow', 'augmented']) {
+    for (const dtype of ['fp32', 'q8'] as Dtype[]) {
+      const clean = readResult(model, 'im2latex-clean', dtype);
+      if (!clean) continue;
+      const shift = (set: string) => {
+        const r = readResult(model, set, dtype);
+        return r ? `${r.ned.toFixed(3)} (${((100 * r.similarity) / clean.similarity).toFixed(0)}%)` : '';
+      };
+      const crohme = readResult(model, 'crohme-2014', dtype);
+      const suffix = dtype === 'q8' ? '_quantized' : '';
+      const bytes = ['encoder_model', 'decoder_model_merged'].reduce((a, b) => a + fs.statSync(path.join(MODELS_DIR, model, 'onnx', `${b}${suffix}.onnx`)).size, 0);
+      rows.push(
+        `| ${model} | ${dtype} | ${(bytes / 1e6).toFixed(1)} MB | ${clean.ned.toFixed(3)} / ${clean.bleu4.toFixed(3)} / ${(100 * clean.exact).toFixed(1)}% | ${shift('im2latex-white-on-blue')} | ${shift('im2latex-dark')} | ${shift('im2latex-tinted')} | ${crohme ? `${(100 * crohme.exact).toFixed(1)}%` : ''} |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+/** Replace the block between `<!-- name:begin -->` and `<!-- name:end -->` in a markdown file. */
+export function replaceBlock(file: string, name: string, body: string): void {
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  const text = fs.readFileSync(file, 'utf8');
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
-  if (i < 0 || j < 0) throw new Error(`${readme} lacks the ${begin} / ${end} markers`);
-  const table = `${begin}\n_Regenerate with \`npm run eval -- --all\` (CPU, onnxruntime-node; ${new Date().toISOString().slice(0, 10)})._\n\n${resultsTable()}\n${end}`;
-  fs.writeFileSync(readme, text.slice(0, i) + table + text.slice(j + end.length));
+  if (i < 0 || j < 0) throw new Error(`${file} lacks the ${begin} / ${end} markers`);
+  fs.writeFileSync(file, text.slice(0, i) + `${begin}\n${body}\n${end}` + text.slice(j + end.length));
+}
+
+/** Rewrite the results tables: the full one in models/README.md, the summary in README.md. */
+export function writeTable(): void {
+  const stamp = `_Regenerate with \`npm run eval -- --all\` (CPU, onnxruntime-node; ${new Date().toISOString().slice(0, 10)})._`;
+  replaceBlock(path.join(MODELS_DIR, 'README.md'), 'results', `${stamp}\n\n${resultsTable()}`);
+  replaceBlock(path.join(MODELS_DIR, '..', 'README.md'), 'models-table', `${stamp}\n\n${summaryTable()}`);
 }
 
 async function main() {
