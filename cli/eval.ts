@@ -2,7 +2,8 @@
  * Accuracy of a model on an evaluation set, with the app's own loading code.
  *
  *   npm run eval -- --model <id|folder> --set <name> [--dtype fp32|q8|fp16] [--limit N] [--save]
- *   npm run eval -- --all [--limit N]          all built-in models x sets x dtypes; rewrites the
+ *   npm run eval -- --all [--limit N] [--force] all built-in models x sets x dtypes (resumes: keeps
+ *                                               saved results unless --force); rewrites the
  *                                               results table in models/README.md
  *
  * Metrics (over canonical tokens, src/latex/tokens.ts): exact match, normalised token edit
@@ -170,12 +171,21 @@ async function main() {
   const { flags } = parseArgs(process.argv.slice(2));
   const limit = flags.limit ? Number(flags.limit) : Infinity;
   if (flags.all) {
-    for (const model of ['narrow', 'augmented']) {
-      for (const dtype of TABLE_DTYPES) {
+    // fp32 of every model first (the headline numbers), then q8, then fp16, so a run cut short
+    // still has the most important rows. Results already saved for the same set size are kept
+    // (the run resumes); --force evaluates everything again.
+    for (const dtype of TABLE_DTYPES) {
+      for (const model of ['narrow', 'augmented']) {
         // fp16 is for WebGPU; on the CPU it is checked on the clean set only (slow there)
         for (const set of dtype === 'fp16' ? ['im2latex-clean'] : TABLE_SETS) {
+          const done = readResult(model, set, dtype);
+          if (done && !flags.force && done.n === Math.min(limit, (await evalSet(set).items()).length)) {
+            console.error(`  ${model} ${set} ${dtype}: kept (n=${done.n}; --force to redo)`);
+            continue;
+          }
           const r = await evaluate(model, set, dtype, limit);
           save(r);
+          writeTable();
           const { samples: _s, ...summary } = r;
           console.log(JSON.stringify(summary));
         }
