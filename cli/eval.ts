@@ -149,6 +149,40 @@ export function summaryTable(): string {
   return rows.join('\n');
 }
 
+/** The issue's targets, each with the measured value and whether it is met (from the same files). */
+export function targetsTable(): string {
+  const rows = ['| target | measured | met |', '|---|---|---|'];
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const add = (target: string, measured: string | null, ok: boolean | null) =>
+    rows.push(`| ${target} | ${measured ?? 'not measured yet'} | ${ok === null ? '' : ok ? 'yes' : '**no**'} |`);
+  const aug = (set: string, dtype: Dtype = 'fp32') => readResult('augmented', set, dtype);
+  const clean = aug('im2latex-clean');
+  add('augmented, clean: NED ≤ 0.30', clean ? clean.ned.toFixed(3) : null, clean ? clean.ned <= 0.3 : null);
+  add('augmented, clean: BLEU-4 ≥ 0.60', clean ? clean.bleu4.toFixed(3) : null, clean ? clean.bleu4 >= 0.6 : null);
+  for (const set of ['im2latex-white-on-blue', 'im2latex-dark', 'im2latex-tinted']) {
+    const r = aug(set);
+    const kept = r && clean ? r.similarity / clean.similarity : null;
+    add(`augmented keeps ≥ 90% of its clean token similarity: ${set.slice(9)}`, kept === null ? null : pct(kept), kept === null ? null : kept >= 0.9);
+  }
+  const nClean = readResult('narrow', 'im2latex-clean', 'fp32');
+  const nBlue = readResult('narrow', 'im2latex-white-on-blue', 'fp32');
+  const lost = nClean && nBlue ? 1 - nBlue.similarity / nClean.similarity : null;
+  add('narrow loses ≥ 30% of its token similarity under white on blue', lost === null ? null : `loses ${pct(lost)}`, lost === null ? null : lost >= 0.3);
+  const crohme = aug('crohme-2014');
+  add('augmented CROHME 2014 expression rate ≥ 20%', crohme ? pct(crohme.exact) : null, crohme ? crohme.exact >= 0.2 : null);
+  for (const model of ['narrow', 'augmented']) {
+    const bytes = fs.readdirSync(path.join(MODELS_DIR, model, 'onnx')).filter((f) => f.endsWith('_quantized.onnx')).reduce((a, f) => a + fs.statSync(path.join(MODELS_DIR, model, 'onnx', f)).size, 0);
+    add(`${model}: q8 files ≤ 15 MB in total`, `${(bytes / 1e6).toFixed(1)} MB`, bytes <= 15e6);
+    // "within 2 points": the largest gap in token similarity between q8 and fp32 over the sets both have
+    const gaps = TABLE_SETS.map((set) => [readResult(model, set, 'fp32'), readResult(model, set, 'q8')] as const)
+      .filter(([a, b]) => a && b && a.n === b.n)
+      .map(([a, b]) => 100 * Math.abs(a!.similarity - b!.similarity));
+    const worst = gaps.length ? Math.max(...gaps) : null;
+    add(`${model}: q8 within 2 points of fp32 (token similarity, worst set of ${gaps.length})`, worst === null ? null : `${worst.toFixed(1)} points`, worst === null ? null : worst <= 2);
+  }
+  return rows.join('\n');
+}
+
 /** Replace the block between `<!-- name:begin -->` and `<!-- name:end -->` in a markdown file. */
 export function replaceBlock(file: string, name: string, body: string): void {
   const begin = `<!-- ${name}:begin -->`;
@@ -164,6 +198,7 @@ export function replaceBlock(file: string, name: string, body: string): void {
 export function writeTable(): void {
   const stamp = `_Regenerate with \`npm run eval -- --all\` (CPU, onnxruntime-node; ${new Date().toISOString().slice(0, 10)})._`;
   replaceBlock(path.join(MODELS_DIR, 'README.md'), 'results', `${stamp}\n\n${resultsTable()}`);
+  replaceBlock(path.join(MODELS_DIR, 'README.md'), 'targets', targetsTable());
   replaceBlock(path.join(MODELS_DIR, '..', 'README.md'), 'models-table', `${stamp}\n\n${summaryTable()}`);
 }
 

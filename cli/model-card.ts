@@ -14,7 +14,7 @@ const DESCRIPTIONS: Record<string, { title: string; summary: string; data: strin
     title: 'narrow — trained on clean black-on-white renders only',
     summary:
       'The "before" model of the shortcut-learning demo: it has only ever seen black formulas on white paper rendered by KaTeX. It reads training-style images well and falls apart when only the colours change (white on blue, dark mode), and on handwriting.',
-    data: 'KaTeX renders (the renderer the app uses to show predictions) of a source-weighted sample of `../shared/data/formulas/train`: every arXiv (im2latex-170k targets) formula rendered twice, at most 30,000 of the 100k Stacks Project lines, all of the other sources (textbooks, documentation, CROHME captions), 100,875 crops in all; font sizes 14–30 px, display and inline styles. Formulas that also occur in the im2latex-100k test or val splits were removed (compared without whitespace).',
+    data: 'KaTeX renders (the renderer the app uses to show predictions) of a source-weighted sample of `../shared/data/formulas/train`: every arXiv (im2latex-170k targets) formula rendered twice, at most 30,000 of the 100k Stacks Project lines, all of the other sources (textbooks, documentation, CROHME captions), {CROPS} crops in all (the count training read); font sizes 14–30 px, display and inline styles. Formulas that also occur in the im2latex-100k test or val splits were removed (compared without whitespace).',
     augment: 'None: clean black-on-white only (on purpose).',
   },
   augmented: {
@@ -39,6 +39,8 @@ function card(id: string): string {
   const command = fs.existsSync(path.join(dir, 'training-command.txt')) ? fs.readFileSync(path.join(dir, 'training-command.txt'), 'utf8').trim() : '';
   const meta = command.split('\n').find((l) => l.startsWith('{'));
   const params = meta ? JSON.parse(meta).params : undefined;
+  const groups: [number, number][] = meta ? JSON.parse(meta).groups : [];
+  const crops = groups.reduce((a, [n]) => a + n, 0).toLocaleString('en');
   const sizes = ['', '_quantized', '_fp16'].map((s) => {
     const files = ['encoder_model', 'decoder_model_merged'].map((b) => path.join(dir, 'onnx', `${b}${s}.onnx`));
     return { dtype: s === '' ? 'fp32' : s === '_quantized' ? 'q8' : 'fp16', bytes: files.reduce((a, f) => a + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0) };
@@ -83,13 +85,13 @@ ${sizes.map((s) => `| ${s.dtype} | \`encoder_model${s.dtype === 'fp32' ? '' : s.
 q8: weights int8 per output channel; MatMuls run as MatMulInteger on dynamically quantised activations, convolutions dequantise their weights in the graph. fp16: weights and arithmetic in float16 with float32 inputs and outputs (for WebGPU adapters with \`shader-f16\`).
 
 ## Data
-${d.data}
+${d.data.replace('{CROPS}', crops)}
 
 ## Augmentation
 ${d.augment}
 
 ## Training
-- Budget: ${hours.toFixed(1)} h on 2 CPU cores (Debian torch 1.13), ${cfg.latex_ocr?.step ?? '?'} steps of batch 32 at the chosen checkpoint; AdamW, cosine schedule, label smoothing 0.1; curriculum on formula length (≤ 40 tokens, then ≤ 90, then all).
+- Budget: ${hours.toFixed(1)} h on 2 CPU cores (Debian torch 1.13)${id === 'augmented' ? `, on top of the ${(JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'narrow', 'config.json'), 'utf8')).latex_ocr?.training_seconds / 3600).toFixed(1)} h of narrow it starts from` : ''}, ${cfg.latex_ocr?.step ?? '?'} steps of batch 32 at the chosen checkpoint; AdamW, cosine schedule, label smoothing 0.1; curriculum on formula length (≤ 40 tokens, then ≤ 90, then all).
 - Exact command and data (also in \`training-command.txt\`):
 \`\`\`
 ${command}

@@ -81,6 +81,20 @@ describe('shipped models', () => {
   });
 });
 
+describe('model cards', () => {
+  for (const id of ['narrow', 'augmented']) {
+    it(`${id} ships a model card that matches its files`, () => {
+      const card = fs.readFileSync(path.join(ROOT, 'models', id, 'README.md'), 'utf8');
+      const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', id, 'config.json'), 'utf8'));
+      expect(card).toContain('## Input it expects');
+      expect(card).toContain('no instruction');
+      expect(card).toContain(`**Checkpoint chosen:** step ${cfg.latex_ocr.step}`);
+      const q8 = ['encoder_model', 'decoder_model_merged'].reduce((a, b) => a + fs.statSync(path.join(ROOT, 'models', id, 'onnx', `${b}_quantized.onnx`)).size, 0);
+      expect(card).toContain(`${(q8 / 1e6).toFixed(2)} MB`);
+    });
+  }
+});
+
 describe('npm run predict', () => {
   it('prints one JSON line per image, an error line for a bad file, and exits 1', () => {
     const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['cli/predict.ts', '--model', 'augmented', path.join(FIXTURE_DIR, 'pythagoras.png'), path.join(FIXTURE_DIR, 'text.png'), path.join(FIXTURE_DIR, 'greek.png')], {
