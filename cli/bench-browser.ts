@@ -4,10 +4,12 @@
  * uses the app's own worker and client. WASM with one thread and with the default thread
  * count (cross-origin isolated), and WebGPU when the browser exposes an adapter.
  */
+import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { latencyOf, median, mergeLatency, modelBytes, round, type BenchFormula, type Latency } from './bench-node.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
 import type { BenchRequest, BenchResult } from '../src/app/bench.ts';
+import { encodePermalink } from '../src/research/permalink.ts';
 
 export interface BrowserRow {
   env: 'chromium-wasm' | 'chromium-webgpu';
@@ -27,6 +29,28 @@ const ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-bac
 
 function encode(f: BenchFormula) {
   return { id: f.id, bucket: f.bucket, width: f.image.width, height: f.image.height, data: Buffer.from(f.image.data.buffer, f.image.data.byteOffset, f.image.data.length).toString('base64') };
+}
+
+/**
+ * Peak resident memory (VmHWM) of Chromium's renderer processes, in MB: the page and its
+ * workers (WASM heaps included). Read from /proc, since the page's own
+ * measureUserAgentSpecificMemory() waits for a garbage collection (about a minute headless).
+ * Each measured context is the only page open, and closed contexts' renderers have exited.
+ */
+function rendererPeakRssMb(): number | null {
+  if (!fs.existsSync('/proc/self/status')) return null;
+  let peak = 0;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes('chromium') || !cmd.includes('--type=renderer') || cmd.includes('--extension-process')) continue;
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (hwm) peak = Math.max(peak, Number(hwm[1]) / 1e3);
+    } catch {
+      /* the process exited meanwhile */
+    }
+  }
+  return peak ? Math.round(peak) : null;
 }
 
 async function runInPage(page: Page, req: BenchRequest): Promise<BenchResult> {
@@ -59,7 +83,7 @@ async function one(browser: Browser, base: string, cfg: { device: 'wasm' | 'webg
       loadWarmMs: round(warm.loadMs),
       latency: latencyOf(per),
       tokensPerS: round((1000 * tokens) / ms),
-      peakRssMb: warm.memoryMb,
+      peakRssMb: rendererPeakRssMb(),
       modelBytes: modelBytes(cfg.model, cfg.dtype),
     };
   } finally {
@@ -71,13 +95,16 @@ async function one(browser: Browser, base: string, cfg: { device: 'wasm' | 'webg
 async function firstPrediction(browser: Browser, base: string, runs: number): Promise<number[]> {
   const ctx = await browser.newContext();
   const out: number[] = [];
+  // the app opened on a built-in example by permalink: both panes recognise it at once
+  const url = `${base}/?bench=1#${encodePermalink({ image: { kind: 'example', id: 'pythagoras' } })}`;
   try {
     const page = await ctx.newPage();
     // first visit: installs the service worker and caches the model
-    await page.goto(base + '/?bench=1&example=first');
+    await page.goto(url);
     await page.waitForFunction(() => typeof window.__firstPredictionMs === 'number', undefined, { timeout: 180_000 });
     for (let r = 0; r < runs; r++) {
-      await page.goto(base + '/?bench=1&example=first');
+      await page.goto('about:blank'); // a full load each time, not a same-document hash change
+      await page.goto(url);
       await page.waitForFunction(() => typeof window.__firstPredictionMs === 'number', undefined, { timeout: 180_000 });
       out.push(await page.evaluate(() => window.__firstPredictionMs!));
     }
@@ -94,9 +121,9 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
     for (const model of models) {
       for (const cfg of [
         { device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 1 },
-        { device: 'wasm' as const, dtype: 'q8' as Dtype },
+        { device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 2 },
         { device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 1 },
-        { device: 'wasm' as const, dtype: 'fp32' as Dtype },
+        { device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 2 },
         { device: 'webgpu' as const, dtype: 'fp32' as Dtype },
         { device: 'webgpu' as const, dtype: 'fp16' as Dtype },
       ]) {

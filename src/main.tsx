@@ -5,6 +5,10 @@ import './styles.css';
 import { AppProvider } from './app/context.tsx';
 import { App } from './app/App.tsx';
 import { UpdatePrompt } from './pwa/UpdatePrompt.tsx';
+import { installBenchHook } from './app/bench.ts';
+
+// npm run bench drives the page through this hook; it does nothing without ?bench=1
+installBenchHook();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

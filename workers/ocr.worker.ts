@@ -17,9 +17,13 @@ tjs.env.localModelPath = `${import.meta.env.BASE_URL}models/`;
 tjs.env.useBrowserCache = false;
 // Vite emits onnxruntime's .wasm with the app (no CDN): see ../shared/docs/transformersjs-model-format.md §6.2
 tjs.env.backends.onnx.wasm!.wasmPaths = undefined as never;
-tjs.env.backends.onnx.wasm!.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-
 const params = new URL(self.location.href).searchParams;
+// WASM threads need cross-origin isolation (SharedArrayBuffer), and the app has it. They are
+// off by default: for models this small, onnxruntime's per-operator thread hand-offs cost more
+// than they save (npm run bench, 2 cores: one thread ~2x faster per formula than two). ?threads=N
+// turns them on (bench rows "threads 2").
+const maxThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+tjs.env.backends.onnx.wasm!.numThreads = Math.min(maxThreads, Number(params.get('threads')) || 1);
 
 let gpuInfo: Promise<{ webgpu: boolean; shaderF16: boolean }> | null = null;
 function gpu() {

@@ -29,7 +29,6 @@ export interface BenchResult {
   /** Load + one warm-up recognition, as the app does before the first real one. */
   loadMs: number;
   samples: { id: string; bucket: BenchImage['bucket']; ms: number; tokens: number }[];
-  memoryMb: number | null;
 }
 
 declare global {
@@ -47,18 +46,19 @@ function decode(img: BenchImage) {
   return { width: img.width, height: img.height, data };
 }
 
-async function memoryMb(): Promise<number | null> {
-  const perf = performance as Performance & { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> };
-  if (!perf.measureUserAgentSpecificMemory || !self.crossOriginIsolated) return null;
-  try {
-    return Math.round((await perf.measureUserAgentSpecificMemory()).bytes / 1e6);
-  } catch {
-    return null;
-  }
+const benchEnabled = () => typeof location !== 'undefined' && new URLSearchParams(location.search).has('bench');
+
+/** Under ?bench=1, records when this page load's first prediction was on screen (the frame after
+ * its result was dispatched). */
+export function markPredictionShown(): void {
+  if (!benchEnabled() || window.__firstPredictionMs !== undefined) return;
+  requestAnimationFrame(() => {
+    window.__firstPredictionMs ??= performance.now();
+  });
 }
 
 export function installBenchHook(): void {
-  if (!new URLSearchParams(location.search).has('bench')) return;
+  if (!benchEnabled()) return;
   window.__ocrBench = {
     async run(req) {
       const client = ocrClient();
@@ -68,16 +68,13 @@ export function installBenchHook(): void {
       const loadMs = performance.now() - t0;
       const { threads } = await client.devices();
       const samples: BenchResult['samples'] = [];
-      let peak = await memoryMb();
       for (let r = 0; r < req.runs; r++) {
         for (const img of req.images) {
           const p = await client.recognize({ source, device: req.device, dtype: req.dtype, image: decode(img) });
           samples.push({ id: img.id, bucket: img.bucket, ms: p.ms, tokens: p.tokens.length + 1 });
         }
-        const m = await memoryMb();
-        if (m !== null) peak = Math.max(peak ?? 0, m);
       }
-      return { device: loaded.device, dtype: loaded.dtype, threads, loadMs, samples, memoryMb: peak };
+      return { device: loaded.device, dtype: loaded.dtype, threads, loadMs, samples };
     },
   };
 }

@@ -8,6 +8,7 @@ import { useEffect, useRef } from 'react';
 import { useApp } from './context.tsx';
 import { optionsKey, type AppState, type PaneConfig } from './state.ts';
 import { ocrClient } from './services.ts';
+import { markPredictionShown } from './bench.ts';
 import { perturbWorker } from '../worker-api/perturb.ts';
 import { WorkerFailure } from '../worker-api/client.ts';
 import type { Raster } from '../image/raster.ts';
@@ -96,6 +97,7 @@ export function useRecognition() {
             id: pane.id,
             patch: { status: 'done', jobKey: job.key, prediction, loaded, note: prediction.fallbackReason ?? loaded.fallbackReason },
           });
+          markPredictionShown();
         } catch (e) {
           if (abort.signal.aborted) return;
           const why = e instanceof Error ? e.message : String(e);
