@@ -19,7 +19,7 @@ import { evalSet } from './eval-data.ts';
 import { replaceBlock } from './eval.ts';
 import { normalizeTokens } from '../src/latex/tokens.ts';
 import { benchNodeBaseline, benchNodeEngine, bucketOf, median, mergeLatency, round, type BenchFormula, type NodeRow } from './bench-node.ts';
-import { benchBrowser, type BrowserRow } from './bench-browser.ts';
+import { benchBrowser, WEBGPU_PER_BUCKET, type BrowserRow } from './bench-browser.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
 
 const OUT_DIR = path.join(ROOT, 'bench');
@@ -145,7 +145,7 @@ async function main() {
   const md = [
     `# Benchmark (${results.date.slice(0, 10)}, ${results.machine.cpus} CPU cores, Node ${process.version})`,
     '',
-    `Latency = recognition time of one formula with the model loaded (image preparation + encoder + greedy decoding), median / p95 over ${runs} runs of ${formulas.length} im2latex test formulas. The baseline is fp32, one thread, no KV cache. Regenerate with \`npm run bench\`.`,
+    `Latency = recognition time of one formula with the model loaded (image preparation + encoder + greedy decoding), median / p95 over ${runs} runs of ${formulas.length} im2latex test formulas. The baseline is fp32, one thread, no KV cache. Chromium's WebGPU here is SwiftShader (software, on the CPU), so its rows use ${WEBGPU_PER_BUCKET} formula per length bucket and one run: they show the path works, not GPU speed. Regenerate with \`npm run bench\`.`,
     '',
     table(rows, baseline.latency.all.median),
     '',

@@ -25,15 +25,23 @@ const params = new URL(self.location.href).searchParams;
 const maxThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 tjs.env.backends.onnx.wasm!.numThreads = Math.min(maxThreads, Number(params.get('threads')) || 1);
 
-let gpuInfo: Promise<{ webgpu: boolean; shaderF16: boolean }> | null = null;
+let gpuInfo: Promise<{ webgpu: boolean; shaderF16: boolean; software: boolean }> | null = null;
+interface Adapter {
+  features: Set<string>;
+  isFallbackAdapter?: boolean;
+  info?: { isFallbackAdapter?: boolean; architecture?: string; vendor?: string; description?: string };
+}
 function gpu() {
   gpuInfo ??= (async () => {
     try {
-      const nav = navigator as WorkerNavigator & { gpu?: { requestAdapter(): Promise<{ features: Set<string> } | null> } };
+      const nav = navigator as WorkerNavigator & { gpu?: { requestAdapter(): Promise<Adapter | null> } };
       const adapter = await nav.gpu?.requestAdapter();
-      return { webgpu: !!adapter, shaderF16: !!adapter?.features.has('shader-f16') };
+      const info = adapter?.info;
+      // a fallback adapter is WebGPU on the CPU; Chromium's is SwiftShader (headless, no GPU)
+      const software = !!adapter && (!!adapter.isFallbackAdapter || !!info?.isFallbackAdapter || /swiftshader/i.test(`${info?.architecture} ${info?.vendor} ${info?.description}`));
+      return { webgpu: !!adapter, shaderF16: !!adapter?.features.has('shader-f16'), software };
     } catch {
-      return { webgpu: false, shaderF16: false };
+      return { webgpu: false, shaderF16: false, software: false };
     }
   })();
   return gpuInfo;

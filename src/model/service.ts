@@ -11,8 +11,9 @@ export const USER_PREFIX = '/__user_model__/';
 const MAX_LOADED = 4;
 
 export interface ServiceHost {
-  /** Whether a WebGPU adapter exists (and has shader-f16). */
-  gpu: () => Promise<{ webgpu: boolean; shaderF16: boolean }>;
+  /** Whether a WebGPU adapter exists (and has shader-f16), and whether it is a software one
+   * (SwiftShader: WebGPU emulated on the CPU, far slower than WASM). */
+  gpu: () => Promise<{ webgpu: boolean; shaderF16: boolean; software?: boolean }>;
   /** The device used when WebGPU is not chosen ('wasm' in browsers, 'cpu' in Node). */
   cpuDevice: Device;
   /** Base URL against which user-model URLs are resolved (the worker's location). */
@@ -74,9 +75,17 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
   }
 
   async function getModel(req: LoadRequest, onProgress?: (p: LoadProgress) => void) {
-    const { webgpu } = await host.gpu();
-    let device: Device = req.device === 'wasm' ? host.cpuDevice : webgpu ? 'webgpu' : host.cpuDevice;
-    let fallbackReason = req.device === 'webgpu' && !webgpu ? `No WebGPU adapter: ran on ${host.cpuDevice.toUpperCase()} instead.` : undefined;
+    const { webgpu, software } = await host.gpu();
+    // "auto" takes WebGPU only on a real GPU: a software adapter emulates it on the CPU at a
+    // fraction of WASM's speed (npm run bench: ~100x slower here). Choosing WebGPU still uses it.
+    const useGpu = req.device === 'webgpu' ? webgpu : req.device !== 'wasm' && webgpu && !software;
+    let device: Device = useGpu ? 'webgpu' : host.cpuDevice;
+    let fallbackReason =
+      req.device === 'webgpu' && !webgpu
+        ? `No WebGPU adapter: ran on ${host.cpuDevice.toUpperCase()} instead.`
+        : req.device !== 'wasm' && req.device !== 'webgpu' && webgpu && software
+          ? `The only WebGPU adapter is a software one (no GPU): ran on ${host.cpuDevice.toUpperCase()}, which is faster. Choose WebGPU to use it anyway.`
+          : undefined;
     let dtype = await chooseDtype(req.source, device, req.dtype);
     const key = `${req.source.kind}:${req.source.id}|${device}|${dtype}`;
     if (!loaded.has(key)) {

@@ -74,7 +74,7 @@ export interface OcrApi {
   /** Make user-picked files available as model `id` (paths relative to the model folder). */
   registerUserFiles(id: string, files: { path: string; file: Blob }[]): Promise<{ missing: string[] }>;
   /** Which devices this worker can use (WebGPU needs an adapter). */
-  devices(): Promise<{ webgpu: boolean; shaderF16: boolean; threads: number; crossOriginIsolated: boolean }>;
+  devices(): Promise<{ webgpu: boolean; shaderF16: boolean; software?: boolean; threads: number; crossOriginIsolated: boolean }>;
   /** Test hook: make the worker crash or hang, to exercise the page's restart logic. */
   fault(kind: 'crash' | 'hang'): Promise<void>;
 }

@@ -166,3 +166,12 @@ test('a WebGPU failure falls back to WASM and says so', async ({ page }) => {
   if (webgpu) await expect(pane(page, 1)).toContainText('WebGPU failed (WebGPU disabled by the failWebGPU test hook)');
   await expect(pane(page, 2).getByRole('status')).toHaveText(/ms on WASM/, { timeout: RUN_MS });
 });
+
+test('"auto" runs on WASM when the only WebGPU adapter is a software one, and says so', async ({ page }) => {
+  await page.goto('/');
+  const { webgpu, software } = await page.evaluate(() => window.__ocrTest!.devices());
+  test.skip(!webgpu || !software, 'this browser has no software-only WebGPU adapter');
+  await upload(page, 'pythagoras.png');
+  await expect(pane(page, 1).getByRole('status')).toHaveText(/ms on WASM/, { timeout: RUN_MS });
+  await expect(pane(page, 1)).toContainText('The only WebGPU adapter is a software one');
+});

@@ -68,3 +68,17 @@ describe('OcrApi over a MessageChannel', () => {
     expect(d.webgpu).toBe(false);
   });
 });
+
+describe('device choice', () => {
+  it('"auto" does not pick a software WebGPU adapter, and says why', async () => {
+    const service = createOcrService(tjs, {
+      gpu: async () => ({ webgpu: true, shaderF16: false, software: true }),
+      cpuDevice: 'cpu',
+      baseUrl: 'http://localhost/',
+      crossOriginIsolated: false,
+    });
+    const loaded = await service.load({ source: { kind: 'builtin', id: path.join(MODELS_DIR, 'narrow') }, device: 'auto', dtype: 'q8' });
+    expect(loaded.device).toBe('cpu');
+    expect(loaded.fallbackReason).toMatch(/software one \(no GPU\): ran on CPU/);
+  });
+});
