@@ -18,12 +18,11 @@ tjs.env.useBrowserCache = false;
 // Vite emits onnxruntime's .wasm with the app (no CDN): see ../shared/docs/transformersjs-model-format.md §6.2
 tjs.env.backends.onnx.wasm!.wasmPaths = undefined as never;
 const params = new URL(self.location.href).searchParams;
-// WASM threads need cross-origin isolation (SharedArrayBuffer), and the app has it. They are
-// off by default: for models this small, onnxruntime's per-operator thread hand-offs cost more
-// than they save (npm run bench, 2 cores: one thread ~2x faster per formula than two). ?threads=N
-// turns them on (bench rows "threads 2").
+// WASM threads need cross-origin isolation (SharedArrayBuffer), which the app has. ?threads=N
+// sets the count (npm run bench compares 1 and 2: on 2 cores two threads won on the median in 3
+// of 4 model x dtype rows, with a worse p95, so the default stays multi-threaded).
 const maxThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-tjs.env.backends.onnx.wasm!.numThreads = Math.min(maxThreads, Number(params.get('threads')) || 1);
+tjs.env.backends.onnx.wasm!.numThreads = Math.min(maxThreads, Number(params.get('threads')) || maxThreads);
 
 let gpuInfo: Promise<{ webgpu: boolean; shaderF16: boolean; software: boolean }> | null = null;
 interface Adapter {
