@@ -92,7 +92,7 @@ async function one(browser: Browser, base: string, cfg: { device: 'wasm' | 'webg
 }
 
 /** Time from navigation start to the first finished prediction, model cached (second visit). */
-async function firstPrediction(browser: Browser, base: string, runs: number): Promise<number[]> {
+export async function firstPrediction(browser: Browser, base: string, runs: number): Promise<number[]> {
   const ctx = await browser.newContext();
   const out: number[] = [];
   // the app opened on a built-in example by permalink: both panes recognise it at once

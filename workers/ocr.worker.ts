@@ -45,6 +45,9 @@ function gpu() {
   })();
   return gpuInfo;
 }
+// asked at once: requestAdapter() takes 0.3-1 s (SwiftShader, measured), which would otherwise
+// delay the first model load
+void gpu();
 
 const service = createOcrService(tjs, {
   gpu,
