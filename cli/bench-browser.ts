@@ -1,8 +1,8 @@
 /**
  * Browser measurements for npm run bench: the built app in headless Chromium (Debian's),
  * driven through the page's bench hook (src/app/bench.ts, enabled by ?bench=1), which
- * uses the app's own worker and client. WASM with one thread and with the default thread
- * count (cross-origin isolated), and WebGPU when the browser exposes an adapter.
+ * uses the app's own worker and client. WASM with one and with two threads (cross-origin
+ * isolated; ?threads=N), and WebGPU when the browser exposes an adapter.
  */
 import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -122,8 +122,8 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
   const rows: BrowserRow[] = [];
   try {
     // Headless Chromium's WebGPU adapter is SwiftShader, a software rasteriser on these CPUs:
-    // ~0.5 s a token, so WebGPU is measured once, for the first model, on WEBGPU_FORMULAS
-    // formulas (the table says so). On a real GPU it is a different story: measure there.
+    // ~0.5 s a token, so WebGPU is measured once, for the first model, on WEBGPU_PER_BUCKET
+    // formula(s) per length bucket (the table says so). On a real GPU it is a different story: measure there.
     const taken: Record<string, number> = {};
     const gpuSubset = formulas.filter((f) => (taken[f.bucket] = (taken[f.bucket] ?? 0) + 1) <= WEBGPU_PER_BUCKET);
     for (const [mi, model] of models.entries()) {

@@ -78,13 +78,14 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
     const { webgpu, software } = await host.gpu();
     // "auto" takes WebGPU only on a real GPU: a software adapter emulates it on the CPU at a
     // fraction of WASM's speed (npm run bench: ~100x slower here). Choosing WebGPU still uses it.
-    const useGpu = req.device === 'webgpu' ? webgpu : req.device !== 'wasm' && webgpu && !software;
-    let device: Device = useGpu ? 'webgpu' : host.cpuDevice;
+    const auto = req.device !== 'wasm' && req.device !== 'webgpu';
+    const cpu = host.cpuDevice.toUpperCase();
+    let device: Device = webgpu && (req.device === 'webgpu' || (auto && !software)) ? 'webgpu' : host.cpuDevice;
     let fallbackReason =
       req.device === 'webgpu' && !webgpu
-        ? `No WebGPU adapter: ran on ${host.cpuDevice.toUpperCase()} instead.`
-        : req.device !== 'wasm' && req.device !== 'webgpu' && webgpu && software
-          ? `The only WebGPU adapter is a software one (no GPU): ran on ${host.cpuDevice.toUpperCase()}, which is faster. Choose WebGPU to use it anyway.`
+        ? `No WebGPU adapter: ran on ${cpu} instead.`
+        : auto && webgpu && software
+          ? `The only WebGPU adapter is a software one (no GPU): ran on ${cpu}, which is faster. Choose WebGPU to use it anyway.`
           : undefined;
     let dtype = await chooseDtype(req.source, device, req.dtype);
     const key = `${req.source.kind}:${req.source.id}|${device}|${dtype}`;
