@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { defineConfig, type Plugin, type Connect } from 'vite';
+import { defineConfig, defaultClientConditions, type Plugin, type Connect } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 
@@ -146,9 +146,18 @@ export default defineConfig({
       workbox: {
         // KaTeX fonts as woff2 only: every browser that runs this app picks woff2 first
         globPatterns: ['**/*.{js,mjs,css,html,woff2,wasm,png,svg,webmanifest}'],
-        globIgnores: ['models/**'],
-        // onnxruntime's wasm is ~27 MB; it must be precached to work offline
-        maximumFileSizeToCacheInBytes: 40 * 1024 * 1024,
+        // WASM's onnxruntime build (14 MB) is precached, so the app works offline from the first
+        // visit. The WebGPU builds (JSPI 17 MB, asyncify 27 MB; a browser uses one of them) are
+        // cached when first used instead of making every visitor download both.
+        globIgnores: ['models/**', '**/ort-wasm-simd-threaded.jspi-*.wasm', '**/ort-wasm-simd-threaded.asyncify-*.wasm'],
+        maximumFileSizeToCacheInBytes: 20 * 1024 * 1024,
+        runtimeCaching: [
+          {
+            urlPattern: /\/assets\/ort-wasm-simd-threaded\.(jspi|asyncify)-[\w-]+\.wasm$/,
+            handler: 'CacheFirst',
+            options: { cacheName: 'latex-ocr-webgpu-runtime', expiration: { maxEntries: 4 } },
+          },
+        ],
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/models\//],
         cleanupOutdatedCaches: true,
@@ -160,6 +169,9 @@ export default defineConfig({
     }),
   ],
   worker: { format: 'es' },
+  // onnxruntime-web without its asyncify glue built in: the OCR worker names the build it loads
+  // (plain WASM, JSPI or asyncify; workers/ocr.worker.ts), so the worker carries no unused glue
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CSP } },
   build: { target: 'es2022', chunkSizeWarningLimit: 1500 },

@@ -8,6 +8,13 @@ import * as tjs from '@huggingface/transformers';
 import { createOcrService } from '../src/model/service.ts';
 import type { OcrApi } from '../src/worker-api/ocr.ts';
 import { cachedModelFetch, isBuiltinModelFile, modelsRoot } from '../src/pwa/modelCache.ts';
+import { probeGpu, type GpuInfo } from '../src/model/device.ts';
+import plainMjs from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import plainWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import jspiMjs from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.mjs?url';
+import jspiWasm from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.wasm?url';
+import asyncifyMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import asyncifyWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
 tjs.env.allowLocalModels = true;
 tjs.env.allowRemoteModels = false; // switched on only while loading a Hugging Face model id
@@ -15,42 +22,41 @@ tjs.env.localModelPath = `${import.meta.env.BASE_URL}models/`;
 // Built-in models are local files cached by the service worker; transformers.js' own Cache
 // Storage copy would keep serving an old model after a retrained one is deployed.
 tjs.env.useBrowserCache = false;
-// Vite emits onnxruntime's .wasm with the app (no CDN): see ../shared/docs/transformersjs-model-format.md §6.2
-tjs.env.backends.onnx.wasm!.wasmPaths = undefined as never;
 const params = new URL(self.location.href).searchParams;
+
+/**
+ * The onnxruntime-web build this worker runs, chosen by the page's router (?build=, see
+ * src/worker-api/router.ts); a worker serves one build for its whole life.
+ * - wasm: the plain SIMD + threads build (14 MB). WebGPU needs a build that can suspend
+ *   WebAssembly while the GPU works; the asyncify one instruments every function for that, and
+ *   runs our models ~1.6x slower on WASM (npm run bench), so WASM never uses it.
+ * - webgpu: JSPI where the browser has it (Chromium; 17 MB, WASM at full speed), else asyncify (27 MB).
+ * Every file is served by the app itself, never a CDN (../shared/docs/transformersjs-model-format.md §6.2).
+ */
+export type OrtRuntime = 'plain' | 'jspi' | 'asyncify';
+const build = params.get('build') === 'webgpu' ? 'webgpu' : 'wasm';
+const runtime: OrtRuntime = build === 'wasm' ? 'plain' : 'Suspending' in WebAssembly ? 'jspi' : 'asyncify';
+const files = { plain: [plainMjs, plainWasm], jspi: [jspiMjs, jspiWasm], asyncify: [asyncifyMjs, asyncifyWasm] }[runtime];
+const abs = (u: string) => new URL(u, self.location.href).href;
+tjs.env.backends.onnx.wasm!.wasmPaths = { mjs: abs(files[0]), wasm: abs(files[1]) } as never;
+// transformers.js would otherwise copy the .wasm into its own Cache Storage and compile it from an
+// ArrayBuffer; fetched directly it compiles while streaming, from the service worker's precache.
+tjs.env.useWasmCache = false;
+
 // WASM threads need cross-origin isolation (SharedArrayBuffer), which the app has. ?threads=N
-// sets the count (npm run bench compares 1 and 2: on 2 cores two threads won on the median in 3
-// of 4 model x dtype rows, with a worse p95, so the default stays multi-threaded).
+// sets the count (npm run bench compares 1 and 2).
 const maxThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 tjs.env.backends.onnx.wasm!.numThreads = Math.min(maxThreads, Number(params.get('threads')) || maxThreads);
 
-let gpuInfo: Promise<{ webgpu: boolean; shaderF16: boolean; software: boolean }> | null = null;
-interface Adapter {
-  features: Set<string>;
-  isFallbackAdapter?: boolean;
-  info?: { isFallbackAdapter?: boolean; architecture?: string; vendor?: string; description?: string };
-}
-function gpu() {
-  gpuInfo ??= (async () => {
-    try {
-      const nav = navigator as WorkerNavigator & { gpu?: { requestAdapter(): Promise<Adapter | null> } };
-      const adapter = await nav.gpu?.requestAdapter();
-      const info = adapter?.info;
-      // a fallback adapter is WebGPU on the CPU; Chromium's is SwiftShader (headless, no GPU)
-      const software = !!adapter && (!!adapter.isFallbackAdapter || !!info?.isFallbackAdapter || /swiftshader/i.test(`${info?.architecture} ${info?.vendor} ${info?.description}`));
-      return { webgpu: !!adapter, shaderF16: !!adapter?.features.has('shader-f16'), software };
-    } catch {
-      return { webgpu: false, shaderF16: false, software: false };
-    }
-  })();
-  return gpuInfo;
-}
-// asked at once: requestAdapter() takes 0.3-1 s (SwiftShader, measured), which would otherwise
-// delay the first model load
-void gpu();
+let gpuInfo: Promise<GpuInfo> | null = null;
+const gpu = () => (gpuInfo ??= probeGpu(navigator));
+// the WebGPU worker asks at once: requestAdapter() takes 0.3-1 s (SwiftShader, measured), which
+// would otherwise delay the first model load. The WASM worker never needs it for its own work.
+if (build === 'webgpu') void gpu();
 
 const service = createOcrService(tjs, {
   gpu,
+  runtime,
   cpuDevice: 'wasm',
   baseUrl: self.location.href,
   crossOriginIsolated: self.crossOriginIsolated,

@@ -1,6 +1,8 @@
 /// <reference types="vite/client" />
 /** The app's long-lived workers (one of each), created lazily. */
 import { AbortedError, OcrClient, WorkerFailure } from '../worker-api/client.ts';
+import { OcrRouter, type OrtBuild } from '../worker-api/router.ts';
+import { probeGpu, type GpuInfo } from '../model/device.ts';
 import ocrWorkerUrl from '../../workers/ocr.worker.ts?worker&url';
 
 /**
@@ -13,26 +15,33 @@ const pageParams = typeof location === 'undefined' ? new URLSearchParams() : new
 const testTimeout = Number(pageParams.get('recognizeTimeoutMs'));
 const RECOGNIZE_TIMEOUT_MS = Number.isFinite(testTimeout) && testTimeout >= 100 ? Math.min(testTimeout, 600_000) : 60_000;
 
-function ocrWorkerLocation(): URL {
+function ocrWorkerLocation(build: OrtBuild): URL {
   const url = new URL(ocrWorkerUrl, import.meta.url);
+  url.searchParams.set('build', build);
   if (pageParams.get('failWebGPU') === '1') url.searchParams.set('failWebGPU', '1');
   if (/^[1-9]\d?$/.test(pageParams.get('threads') ?? '')) url.searchParams.set('threads', pageParams.get('threads')!);
   return url;
 }
 
-let ocr: OcrClient | null = null;
+let ocr: OcrRouter | null = null;
+let gpuInfo: Promise<GpuInfo> | null = null;
 const restartListeners = new Set<(reason: string) => void>();
 
-export function ocrClient(): OcrClient {
-  if (!ocr) {
-    ocr = new OcrClient({
-      createWorker: () => new Worker(ocrWorkerLocation(), { type: 'module', name: 'ocr' }),
-      recognizeTimeoutMs: RECOGNIZE_TIMEOUT_MS,
-      loadTimeoutMs: 300_000,
-      onRestart: (reason) => restartListeners.forEach((l) => l(reason)),
-    });
-    freshWorkerAfterFailedLoad(ocr);
-  }
+/** The page's way to the OCR workers: one per onnxruntime build, routed by device (src/worker-api/router.ts). */
+export function ocrClient(): OcrRouter {
+  ocr ??= new OcrRouter({
+    createClient: (build) => {
+      const client = new OcrClient({
+        createWorker: () => new Worker(ocrWorkerLocation(build), { type: 'module', name: `ocr-${build}` }),
+        recognizeTimeoutMs: RECOGNIZE_TIMEOUT_MS,
+        loadTimeoutMs: 300_000,
+        onRestart: (reason) => restartListeners.forEach((l) => l(reason)),
+      });
+      freshWorkerAfterFailedLoad(client);
+      return client;
+    },
+    gpu: () => (gpuInfo ??= probeGpu(typeof navigator === 'undefined' ? undefined : navigator)),
+  });
   return ocr;
 }
 
@@ -69,7 +78,7 @@ declare global {
     __ocrTest?: {
       fault: (kind: 'crash' | 'hang') => Promise<unknown>;
       restarts: () => number;
-      devices: () => ReturnType<OcrClient['devices']>;
+      devices: (build?: OrtBuild) => ReturnType<OcrRouter['devices']>;
     };
   }
 }
@@ -78,6 +87,6 @@ if (typeof window !== 'undefined') {
     // arming is instant; the long limit keeps a busy machine from timing the call out (which restarts the worker)
     fault: (kind) => ocrClient().fault(kind, 30_000).catch((e) => String(e)),
     restarts: () => ocrClient().restarts,
-    devices: () => ocrClient().devices(),
+    devices: (build) => ocrClient().devices(build),
   };
 }

@@ -5,20 +5,22 @@
  * chain: onnxruntime sessions must not run concurrently.
  */
 import { loadModel, recognize, defaultDtype, requiredFiles, type EngineModel, type Transformers } from './engine.ts';
+import { chooseDevice, NO_GPU, type GpuInfo } from './device.ts';
 import type { OcrApi, LoadRequest, LoadedModel, Device, Dtype, LoadProgress, RecognizeRequest, ModelSource, Prediction } from '../worker-api/ocr.ts';
 
 export const USER_PREFIX = '/__user_model__/';
 const MAX_LOADED = 4;
 
 export interface ServiceHost {
-  /** Whether a WebGPU adapter exists (and has shader-f16), and whether it is a software one
-   * (SwiftShader: WebGPU emulated on the CPU, far slower than WASM). */
-  gpu: () => Promise<{ webgpu: boolean; shaderF16: boolean; software?: boolean }>;
+  /** The WebGPU adapter, if any (src/model/device.ts); asked only when WebGPU might be used. */
+  gpu: () => Promise<GpuInfo>;
   /** The device used when WebGPU is not chosen ('wasm' in browsers, 'cpu' in Node). */
   cpuDevice: Device;
   /** Base URL against which user-model URLs are resolved (the worker's location). */
   baseUrl: string;
   crossOriginIsolated: boolean;
+  /** The onnxruntime-web build in use (browser workers; workers/ocr.worker.ts), reported by devices(). */
+  runtime?: 'plain' | 'jspi' | 'asyncify' | 'node';
   /** Test hook: make WebGPU model loading fail, to exercise the fallback. */
   failWebGPU?: boolean;
 }
@@ -62,7 +64,7 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
   }
 
   async function chooseDtype(source: ModelSource, device: Device, requested?: Dtype): Promise<Dtype> {
-    const { shaderF16 } = await host.gpu();
+    const { shaderF16 } = device === 'webgpu' ? await host.gpu() : NO_GPU;
     if (device === 'webgpu' && requested === 'fp16' && !shaderF16) throw new Error('fp16 needs a WebGPU adapter with shader-f16');
     const want = requested ?? defaultDtype(device, shaderF16);
     if (source.kind !== 'user') return want;
@@ -75,18 +77,11 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
   }
 
   async function getModel(req: LoadRequest, onProgress?: (p: LoadProgress) => void) {
-    const { webgpu, software } = await host.gpu();
-    // "auto" takes WebGPU only on a real GPU: a software adapter emulates it on the CPU at a
-    // fraction of WASM's speed (npm run bench: ~100x slower here). Choosing WebGPU still uses it.
-    const auto = req.device !== 'wasm' && req.device !== 'webgpu';
-    const cpu = host.cpuDevice.toUpperCase();
-    let device: Device = webgpu && (req.device === 'webgpu' || (auto && !software)) ? 'webgpu' : host.cpuDevice;
-    let fallbackReason =
-      req.device === 'webgpu' && !webgpu
-        ? `No WebGPU adapter: ran on ${cpu} instead.`
-        : auto && webgpu && software
-          ? `The only WebGPU adapter is a software one (no GPU): ran on ${cpu}, which is faster. Choose WebGPU to use it anyway.`
-          : undefined;
+    // a CPU request never waits for the WebGPU adapter (the page's router sends concrete devices)
+    const gpu = req.device === 'wasm' || req.device === host.cpuDevice ? NO_GPU : await host.gpu();
+    const chosen = chooseDevice(req.device, gpu, host.cpuDevice);
+    let device = chosen.device;
+    let fallbackReason = chosen.note;
     let dtype = await chooseDtype(req.source, device, req.dtype);
     const key = `${req.source.kind}:${req.source.id}|${device}|${dtype}`;
     if (!loaded.has(key)) {
@@ -165,7 +160,7 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
     },
     async devices() {
       const g = await host.gpu();
-      return { ...g, threads: tjs.env.backends.onnx.wasm?.numThreads ?? 1, crossOriginIsolated: host.crossOriginIsolated };
+      return { ...g, threads: tjs.env.backends.onnx.wasm?.numThreads ?? 1, crossOriginIsolated: host.crossOriginIsolated, runtime: host.runtime ?? 'node' };
     },
     async fault(kind) {
       if (kind === 'crash') {

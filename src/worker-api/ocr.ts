@@ -66,6 +66,17 @@ export interface RecognizeRequest extends LoadRequest {
   maxNewTokens?: number;
 }
 
+export interface DeviceInfo {
+  webgpu: boolean;
+  shaderF16: boolean;
+  /** The adapter emulates WebGPU on the CPU (SwiftShader). */
+  software?: boolean;
+  threads: number;
+  crossOriginIsolated: boolean;
+  /** The onnxruntime build: 'plain' WASM, 'jspi' or 'asyncify' (WebGPU-capable), or 'node'. */
+  runtime: 'plain' | 'jspi' | 'asyncify' | 'node';
+}
+
 export interface OcrApi {
   /** Load (or reuse) a model; progress events are reported through the callback. */
   load(req: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
@@ -74,7 +85,7 @@ export interface OcrApi {
   /** Make user-picked files available as model `id` (paths relative to the model folder). */
   registerUserFiles(id: string, files: { path: string; file: Blob }[]): Promise<{ missing: string[] }>;
   /** Which devices this worker can use (WebGPU needs an adapter). */
-  devices(): Promise<{ webgpu: boolean; shaderF16: boolean; software?: boolean; threads: number; crossOriginIsolated: boolean }>;
+  devices(): Promise<DeviceInfo>;
   /** Test hook: make the worker crash or hang, to exercise the page's restart logic. */
   fault(kind: 'crash' | 'hang'): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, pane } from './helpers.ts';
+import { FIXTURES, pane, predictedLatex } from './helpers.ts';
 
 /**
  * Robustness: every failure shows up where it happened (an alert, or the pane's error),
@@ -165,6 +165,26 @@ test('a WebGPU failure falls back to WASM and says so', async ({ page }) => {
   // with an adapter, the failure is the load on WebGPU itself (the test hook), not a missing adapter
   if (webgpu) await expect(pane(page, 1)).toContainText('WebGPU failed (WebGPU disabled by the failWebGPU test hook)');
   await expect(pane(page, 2).getByRole('status')).toHaveText(/ms on WASM/, { timeout: RUN_MS });
+});
+
+test('WebGPU chosen explicitly runs on the adapter, in its own worker with a WebGPU-capable onnxruntime build', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/');
+  const { webgpu } = await page.evaluate(() => window.__ocrTest!.devices());
+  test.skip(!webgpu, 'this browser has no WebGPU adapter');
+  await pane(page, 1).getByRole('combobox', { name: 'Device', exact: true }).selectOption('webgpu');
+  await pane(page, 2).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
+  await upload(page, 'pythagoras.png');
+  // headless Chromium's adapter is SwiftShader (the CPU): seconds per formula, hence the long limit
+  await expect(pane(page, 1).getByRole('status')).toHaveText(/ms on WEBGPU/, { timeout: 200_000 });
+  await expect(pane(page, 2).getByRole('status')).toHaveText(/ms on WASM/, { timeout: RUN_MS });
+  // fp32 on WebGPU (no shader-f16 here), q8 on WASM: both read the same formula
+  expect(await predictedLatex(page, 1)).toMatch(/\^/);
+  expect(await predictedLatex(page, 2)).toMatch(/\^/);
+  const gpuWorker = await page.evaluate(() => window.__ocrTest!.devices('webgpu'));
+  // JSPI where the browser has it (Chromium does), else asyncify
+  expect(gpuWorker.runtime).toBe(await page.evaluate(() => ('Suspending' in WebAssembly ? 'jspi' : 'asyncify')));
+  expect((await page.evaluate(() => window.__ocrTest!.devices('wasm'))).runtime).toBe('plain');
 });
 
 test('"auto" runs on WASM when the only WebGPU adapter is a software one, and says so', async ({ page }) => {

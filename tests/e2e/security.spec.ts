@@ -70,6 +70,8 @@ test('the page is cross-origin isolated and onnxruntime uses more than one threa
   const devices = await page.evaluate(() => window.__ocrTest!.devices());
   expect(devices.crossOriginIsolated).toBe(true);
   expect(devices.threads).toBeGreaterThan(1);
+  // WASM runs onnxruntime's plain build, not the slower asyncify one that WebGPU needs
+  expect(devices.runtime).toBe('plain');
 });
 
 test('?threads=1 (the one-thread rows of npm run bench) reaches the worker', async ({ page }) => {

@@ -1,0 +1,99 @@
+/**
+ * The page's entry to recognition: one OcrClient (one worker) per onnxruntime-web build,
+ * created on first use, and every call sent to the worker whose build suits its device.
+ *
+ * Why two builds: WebGPU needs a build that can suspend WebAssembly while the GPU works
+ * (JSPI, or asyncify where the browser lacks JSPI), and asyncify slows every WASM function;
+ * the plain build runs our models ~1.6x faster on WASM (npm run bench). A worker loads one
+ * build for its whole life, so a pane on WASM and a pane on WebGPU talk to different workers.
+ *
+ * "auto" is resolved here, with the same rule the worker's service uses (src/model/device.ts),
+ * from the page's own look at the WebGPU adapter; the worker then gets a concrete device, and
+ * the reason for the choice comes back as the result's fallbackReason.
+ */
+import type { OcrClient } from './client.ts';
+import type { DeviceInfo, LoadProgress, LoadRequest, LoadedModel, Prediction, RecognizeRequest } from './ocr.ts';
+import { chooseDevice, type GpuInfo } from '../model/device.ts';
+
+export type OrtBuild = 'wasm' | 'webgpu';
+
+export interface RouterOptions {
+  createClient: (build: OrtBuild) => OcrClient;
+  /** The WebGPU adapter, as the page sees it (asked once, lazily). */
+  gpu: () => Promise<GpuInfo>;
+}
+
+type Client = Pick<OcrClient, 'load' | 'recognize' | 'registerUserFiles' | 'devices' | 'fault' | 'dispose' | 'restarts'>;
+
+export class OcrRouter {
+  private clients = new Map<OrtBuild, Client>();
+  private userModels = new Map<string, { path: string; file: Blob }[]>();
+  /** The worker used last: test hooks (fault) act on it. */
+  private last: OrtBuild = 'wasm';
+
+  constructor(private opts: RouterOptions) {}
+
+  /** The client for a build, created (and given the user's model folders) on first use. */
+  client(build: OrtBuild): Client {
+    let c = this.clients.get(build);
+    if (!c) {
+      c = this.opts.createClient(build);
+      this.clients.set(build, c);
+      for (const [id, files] of this.userModels) void c.registerUserFiles(id, files).catch(() => undefined);
+    }
+    return c;
+  }
+
+  /** The concrete device for a request, the build that runs it, and why if it is not what was asked. */
+  async route<R extends LoadRequest>(req: R): Promise<{ build: OrtBuild; req: R; note?: string }> {
+    // WASM is decided without waiting for the adapter
+    if (req.device === 'wasm') return { build: 'wasm', req };
+    const { device, note } = chooseDevice(req.device, await this.opts.gpu(), 'wasm');
+    const build: OrtBuild = device === 'webgpu' ? 'webgpu' : 'wasm';
+    return { build, req: { ...req, device: build }, note };
+  }
+
+  async load(req: LoadRequest, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<LoadedModel> {
+    const r = await this.route(req);
+    this.last = r.build;
+    const m = await this.client(r.build).load(r.req, onProgress, signal);
+    return { ...m, fallbackReason: m.fallbackReason ?? r.note };
+  }
+
+  async recognize(req: RecognizeRequest, signal?: AbortSignal): Promise<Prediction & { fallbackReason?: string }> {
+    const r = await this.route(req);
+    this.last = r.build;
+    const p = await this.client(r.build).recognize(r.req, signal);
+    return { ...p, fallbackReason: p.fallbackReason ?? r.note };
+  }
+
+  /** Registers a user's model folder with every worker, present and future. */
+  async registerUserFiles(id: string, files: { path: string; file: Blob }[]): Promise<{ missing: string[] }> {
+    if (this.clients.size === 0) this.client('wasm'); // someone has to check the folder
+    this.userModels.set(id, files);
+    return (await Promise.all([...this.clients.values()].map((c) => c.registerUserFiles(id, files))))[0];
+  }
+
+  /** A worker's view (threads, isolation, onnxruntime build) with the page's view of the adapter. */
+  async devices(build: OrtBuild = 'wasm'): Promise<DeviceInfo> {
+    const [d, g] = await Promise.all([this.client(build).devices(), this.opts.gpu()]);
+    return { ...d, ...g };
+  }
+
+  /** Test hook: the worker used last crashes or hangs on its next recognition. */
+  fault(kind: 'crash' | 'hang', timeoutMs?: number) {
+    return this.client(this.last).fault(kind, timeoutMs);
+  }
+
+  /** Worker restarts so far, all builds together. */
+  get restarts(): number {
+    let n = 0;
+    for (const c of this.clients.values()) n += c.restarts;
+    return n;
+  }
+
+  dispose() {
+    for (const c of this.clients.values()) c.dispose();
+    this.clients.clear();
+  }
+}
