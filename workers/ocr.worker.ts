@@ -25,8 +25,9 @@ tjs.env.useBrowserCache = false;
 const params = new URL(self.location.href).searchParams;
 
 /**
- * The onnxruntime-web build this worker runs, chosen by the page's router (?build=, see
- * src/worker-api/router.ts); a worker serves one build for its whole life.
+ * The onnxruntime-web build this worker runs, chosen by the page's router and given as the
+ * worker's name, "ocr-wasm" or "ocr-webgpu" (src/app/services.ts, src/worker-api/router.ts);
+ * a worker serves one build for its whole life.
  * - wasm: the plain SIMD + threads build (14 MB). WebGPU needs a build that can suspend
  *   WebAssembly while the GPU works; the asyncify one instruments every function for that, and
  *   runs our models ~1.6x slower on WASM (npm run bench), so WASM never uses it.
@@ -34,7 +35,7 @@ const params = new URL(self.location.href).searchParams;
  * Every file is served by the app itself, never a CDN (../shared/docs/transformersjs-model-format.md §6.2).
  */
 export type OrtRuntime = 'plain' | 'jspi' | 'asyncify';
-const build = params.get('build') === 'webgpu' ? 'webgpu' : 'wasm';
+const build = self.name === 'ocr-webgpu' ? 'webgpu' : 'wasm';
 const runtime: OrtRuntime = build === 'wasm' ? 'plain' : 'Suspending' in WebAssembly ? 'jspi' : 'asyncify';
 const files = { plain: [plainMjs, plainWasm], jspi: [jspiMjs, jspiWasm], asyncify: [asyncifyMjs, asyncifyWasm] }[runtime];
 const abs = (u: string) => new URL(u, self.location.href).href;

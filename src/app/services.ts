@@ -15,9 +15,8 @@ const pageParams = typeof location === 'undefined' ? new URLSearchParams() : new
 const testTimeout = Number(pageParams.get('recognizeTimeoutMs'));
 const RECOGNIZE_TIMEOUT_MS = Number.isFinite(testTimeout) && testTimeout >= 100 ? Math.min(testTimeout, 600_000) : 60_000;
 
-function ocrWorkerLocation(build: OrtBuild): URL {
+function ocrWorkerLocation(): URL {
   const url = new URL(ocrWorkerUrl, import.meta.url);
-  url.searchParams.set('build', build);
   if (pageParams.get('failWebGPU') === '1') url.searchParams.set('failWebGPU', '1');
   if (/^[1-9]\d?$/.test(pageParams.get('threads') ?? '')) url.searchParams.set('threads', pageParams.get('threads')!);
   return url;
@@ -32,7 +31,9 @@ export function ocrClient(): OcrRouter {
   ocr ??= new OcrRouter({
     createClient: (build) => {
       const client = new OcrClient({
-        createWorker: () => new Worker(ocrWorkerLocation(build), { type: 'module', name: `ocr-${build}` }),
+        // the build travels in the worker's name, not its URL: the service worker's precache
+        // matches the script's URL exactly, and the app must start offline
+        createWorker: () => new Worker(ocrWorkerLocation(), { type: 'module', name: `ocr-${build}` }),
         recognizeTimeoutMs: RECOGNIZE_TIMEOUT_MS,
         loadTimeoutMs: 300_000,
         onRestart: (reason) => restartListeners.forEach((l) => l(reason)),

@@ -75,17 +75,36 @@ export async function loadModel(
   return { pipe, device: opts.device, dtype: opts.dtype, prepare, loadMs: performance.now() - t0 };
 }
 
+/** The k most likely entries of one step's logits, with their softmax probabilities (one pass, no sort of the vocabulary). */
+export function topKSoftmax(row: ArrayLike<number>, k: number): { ids: number[]; probs: number[] } {
+  let max = -Infinity;
+  for (let j = 0; j < row.length; j++) if (row[j] > max) max = row[j];
+  let sum = 0;
+  const ids: number[] = [];
+  const vals: number[] = [];
+  for (let j = 0; j < row.length; j++) {
+    const e = Math.exp(row[j] - max);
+    sum += e;
+    if (ids.length === k && e <= vals[k - 1]) continue;
+    let at = ids.length === k ? k - 1 : ids.length;
+    while (at > 0 && vals[at - 1] < e) at--;
+    ids.splice(at, 0, j);
+    vals.splice(at, 0, e);
+    if (ids.length > k) {
+      ids.pop();
+      vals.pop();
+    }
+  }
+  return { ids, probs: vals.map((v) => v / sum) };
+}
+
 /** Records, for each generated token, its probability and the top alternatives. */
-function confidenceRecorder(tjs: Transformers, topK: number) {
+function confidenceRecorder(topK: number) {
   const steps: { ids: number[]; probs: number[] }[] = [];
   const processor = (_inputIds: bigint[][], logits: TJS.Tensor) => {
     // logits: [batch, vocab] for the current step; batch is 1 here
-    const data = logits.data as Float32Array;
     const vocab = logits.dims.at(-1)!;
-    const row = data.subarray(0, vocab);
-    const probs = tjs.softmax(Array.from(row)) as number[];
-    const idx = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, topK + 1);
-    steps.push({ ids: idx, probs: idx.map((i) => probs[i]) });
+    steps.push(topKSoftmax((logits.data as Float32Array).subarray(0, vocab), topK + 1));
     return logits;
   };
   return { processor, steps };
@@ -100,7 +119,7 @@ export async function recognize(
 ): Promise<Prediction> {
   const modelInput = prepareForModel(image, model.prepare);
   const raw = new tjs.RawImage(new Uint8ClampedArray(modelInput.data), modelInput.width, modelInput.height, 4);
-  const rec = confidenceRecorder(tjs, opts.topK ?? 3);
+  const rec = confidenceRecorder(opts.topK ?? 3);
   const maxNew = opts.maxNewTokens ?? model.pipe.model?.generation_config?.max_new_tokens ?? DEFAULT_MAX_NEW_TOKENS;
   const t0 = performance.now();
   const inputs = await model.pipe.processor(raw);

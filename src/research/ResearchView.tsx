@@ -1,4 +1,4 @@
-import { useId, useMemo, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useId, useMemo, useState, type ReactNode } from 'react';
 import { useApp } from '../app/context.tsx';
 import { SWEEP_VARIABLES, sweepVariable } from '../perturb/variables.ts';
 import type { DeviceChoice } from '../worker-api/ocr.ts';
@@ -9,8 +9,10 @@ import { ladderPng } from './ladderPng.ts';
 import { Ladder } from './Ladder.tsx';
 import { PresetsPanel } from './PresetsPanel.tsx';
 import { chartSeries } from './sweep.ts';
-import { SweepChart } from './SweepChart.tsx';
 import { useSweep } from './useSweep.ts';
+
+// uPlot (a fifth of the page's own JS) loads with the first sweep result, not with the page
+const SweepChart = lazy(() => import('./SweepChart.tsx').then((m) => ({ default: m.SweepChart })));
 
 const DEVICES: { value: DeviceChoice; label: string }[] = [
   { value: 'auto', label: 'Auto (WebGPU if available)' },
@@ -213,7 +215,9 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
 
       {result && chart && (
         <div className="panel sweep-results">
-          <SweepChart x={chart.x} series={chart.series} xLabel={axisLabel(shown)} />
+          <Suspense fallback={<p className="chart-loading">Loading the chart…</p>}>
+            <SweepChart x={chart.x} series={chart.series} xLabel={axisLabel(shown)} />
+          </Suspense>
           <div className="sweep-exports">
             <button type="button" disabled={sweep.running || !result.rows.length} onClick={() => downloadText(sweepCsv(result.rows), exportFileName(result.spec.variable.id, 'csv'), 'text/csv;charset=utf-8')}>
               Download CSV
