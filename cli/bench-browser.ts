@@ -5,7 +5,7 @@
  * isolated; ?threads=N), and WebGPU when the browser exposes an adapter.
  */
 import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { latencyOf, median, mergeLatency, modelBytes, round, type BenchFormula, type Latency } from './bench-node.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
 import type { BenchRequest, BenchResult } from '../src/app/bench.ts';
@@ -16,6 +16,8 @@ export interface BrowserRow {
   model: string;
   dtype: Dtype;
   threads: number | 'default';
+  /** onnxruntime-web build: plain (WASM), jspi or asyncify (WebGPU-capable). */
+  runtime: string;
   kvCache: true;
   loadColdMs: number;
   loadWarmMs: number;
@@ -58,8 +60,17 @@ async function runInPage(page: Page, req: BenchRequest): Promise<BenchResult> {
   return page.evaluate((r) => window.__ocrBench!.run(r), req);
 }
 
-async function one(browser: Browser, base: string, cfg: { device: 'wasm' | 'webgpu'; dtype: Dtype; threads?: number; model: string }, formulas: BenchFormula[], runs: number): Promise<BrowserRow | null> {
-  const query = `?bench=1${cfg.threads ? `&threads=${cfg.threads}` : ''}`;
+interface BrowserConfig {
+  device: 'wasm' | 'webgpu';
+  dtype: Dtype;
+  threads?: number;
+  /** Run WASM on the asyncify build (what WASM used before it got the plain one): a same-run comparison. */
+  asyncify?: boolean;
+  model: string;
+}
+
+async function one(browser: Browser, base: string, cfg: BrowserConfig, formulas: BenchFormula[], runs: number): Promise<BrowserRow | null> {
+  const query = `?bench=1${cfg.threads ? `&threads=${cfg.threads}` : ''}${cfg.asyncify ? '&runtime=asyncify' : ''}`;
   const images = formulas.map(encode);
   const ctx = await browser.newContext();
   try {
@@ -78,6 +89,7 @@ async function one(browser: Browser, base: string, cfg: { device: 'wasm' | 'webg
       model: cfg.model,
       dtype: cfg.dtype,
       threads: cfg.threads ?? warm.threads,
+      runtime: warm.runtime,
       kvCache: true,
       loadColdMs: round(cold.loadMs),
       loadWarmMs: round(warm.loadMs),
@@ -91,33 +103,48 @@ async function one(browser: Browser, base: string, cfg: { device: 'wasm' | 'webg
   }
 }
 
-/** Time from navigation start to the first finished prediction, model cached (second visit). */
-export async function firstPrediction(browser: Browser, base: string, runs: number): Promise<number[]> {
+/**
+ * Time from navigation start to the first finished prediction, model cached (later visits), and
+ * the JavaScript files the first visit fetched up to its first prediction (page and workers).
+ */
+export async function firstPrediction(browser: Browser, base: string, runs: number): Promise<{ ms: number[]; jsFiles: string[] }> {
   const ctx = await browser.newContext();
   const out: number[] = [];
+  const js = new Set<string>();
   // the app opened on a built-in example by permalink: both panes recognise it at once
   const url = `${base}/?bench=1#${encodePermalink({ image: { kind: 'example', id: 'pythagoras' } })}`;
+  const shown = async (page: Page) => {
+    await page.waitForFunction(() => typeof window.__firstPredictionMs === 'number', undefined, { timeout: 180_000 });
+    return page.evaluate(() => window.__firstPredictionMs!);
+  };
   try {
     const page = await ctx.newPage();
-    // first visit: installs the service worker and caches the model
+    // first visit: installs the service worker and caches the model; the context's requests
+    // include the workers' own (dedicated workers') and the service worker's
+    const record = (r: Request) => {
+      if (r.serviceWorker()) return; // the service worker precaching every file, not the app loading it
+      const p = new URL(r.url()).pathname;
+      if (/\.m?js$/.test(p)) js.add(p.split('/').pop()!);
+    };
+    ctx.on('request', record);
     await page.goto(url);
-    await page.waitForFunction(() => typeof window.__firstPredictionMs === 'number', undefined, { timeout: 180_000 });
+    await shown(page);
+    ctx.off('request', record);
     for (let r = 0; r < runs; r++) {
       await page.goto('about:blank'); // a full load each time, not a same-document hash change
       await page.goto(url);
-      await page.waitForFunction(() => typeof window.__firstPredictionMs === 'number', undefined, { timeout: 180_000 });
-      out.push(await page.evaluate(() => window.__firstPredictionMs!));
+      out.push(await shown(page));
     }
   } finally {
     await ctx.close();
   }
-  return out;
+  return { ms: out, jsFiles: [...js].sort() };
 }
 
 /** Formulas per length bucket for the (software) WebGPU rows. */
 export const WEBGPU_PER_BUCKET = 1;
 
-export async function benchBrowser(base: string, models: string[], formulas: BenchFormula[], runs: number): Promise<{ rows: BrowserRow[]; firstPredictionMs: number[] }> {
+export async function benchBrowser(base: string, models: string[], formulas: BenchFormula[], runs: number): Promise<{ rows: BrowserRow[]; firstPredictionMs: number[]; firstPredictionJs: string[] }> {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
   const rows: BrowserRow[] = [];
   try {
@@ -134,6 +161,7 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
         { device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 2 },
         ...(mi === 0
           ? [
+              { device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 2, asyncify: true },
               { device: 'webgpu' as const, dtype: 'fp32' as Dtype },
               { device: 'webgpu' as const, dtype: 'fp16' as Dtype },
             ]
@@ -148,14 +176,14 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
           if (row) rs.push(row);
         }
         if (rs.length) rows.push(mergeBrowser(rs));
-        console.error(`browser ${model} ${cfg.device} ${cfg.dtype} threads=${cfg.threads ?? 'default'}: ${rs.length ? 'done' : 'skipped'}`);
+        console.error(`browser ${model} ${cfg.device} ${cfg.dtype} threads=${cfg.threads ?? 'default'}${'asyncify' in cfg ? ' asyncify' : ''}: ${rs.length ? 'done' : 'skipped'}`);
       }
     }
-    const first = await firstPrediction(browser, base, runs).catch((e) => {
+    const first = await firstPrediction(browser, base, Math.max(runs, 5)).catch((e) => {
       console.error(`first prediction: ${e instanceof Error ? e.message : e}`);
-      return [];
+      return { ms: [], jsFiles: [] };
     });
-    return { rows, firstPredictionMs: first };
+    return { rows, firstPredictionMs: first.ms, firstPredictionJs: first.jsFiles };
   } finally {
     await browser.close();
   }

@@ -39,15 +39,9 @@ async function pickFormulas(perBucket: number): Promise<BenchFormula[]> {
   return out;
 }
 
-/** Gzipped size of the built app's JavaScript (main bundle, chunks and workers), and of the
- * part the page itself loads (everything but the workers: transformers.js lives in the OCR worker). */
-function appJsGzip(): { files: number; bytes: number; gzip: number; pageGzip: number } {
-  const dist = path.join(ROOT, 'dist');
-  if (!fs.existsSync(path.join(dist, 'index.html'))) execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  let bytes = 0;
-  let gzip = 0;
-  let pageGzip = 0;
-  let files = 0;
+/** The built app's JavaScript files (main bundle, lazy chunks, workers, onnxruntime's JS glue), gzipped one by one. */
+function appJs(): Map<string, { bytes: number; gzip: number }> {
+  const out = new Map<string, { bytes: number; gzip: number }>();
   const walk = (d: string) => {
     for (const f of fs.readdirSync(d)) {
       const p = path.join(d, f);
@@ -55,16 +49,18 @@ function appJsGzip(): { files: number; bytes: number; gzip: number; pageGzip: nu
         if (f !== 'models') walk(p);
       } else if (/\.m?js$/.test(f) && !/^(sw|workbox-)/.test(f)) {
         const b = fs.readFileSync(p);
-        const z = zlib.gzipSync(b, { level: 9 }).length;
-        bytes += b.length;
-        gzip += z;
-        if (!/\.worker-/.test(f)) pageGzip += z;
-        files++;
+        out.set(f, { bytes: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length });
       }
     }
   };
-  walk(dist);
-  return { files, bytes, gzip, pageGzip };
+  walk(path.join(ROOT, 'dist'));
+  return out;
+}
+
+/** Totals of some of those files (all of them by default), in bytes. */
+function jsTotals(files: Map<string, { bytes: number; gzip: number }>, names: string[] = [...files.keys()]) {
+  const picked = names.map((n) => files.get(n)).filter((f) => !!f);
+  return { files: picked.length, bytes: picked.reduce((a, f) => a + f.bytes, 0), gzip: picked.reduce((a, f) => a + f.gzip, 0) };
 }
 
 function fmtLat(l: { median: number; p95: number }) {
@@ -73,13 +69,13 @@ function fmtLat(l: { median: number; p95: number }) {
 
 function table(rows: (NodeRow | BrowserRow)[], baselineMs: number): string {
   const out = [
-    '| env | model | dtype | threads | KV cache | load cold ms | load warm ms | all formulas ms (median / p95) | short ms | medium ms | long ms | tokens/s | peak MB | model MB | speed-up vs baseline (all, median) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| env | model | dtype | threads | onnxruntime | KV cache | load cold ms | load warm ms | all formulas ms (median / p95) | short ms | medium ms | long ms | tokens/s | peak MB | model MB | speed-up vs baseline (all, median) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     const speed = baselineMs && r.latency.all.median ? `${(baselineMs / r.latency.all.median).toFixed(1)}×` : '';
     out.push(
-      `| ${r.env} | ${r.model} | ${r.dtype} | ${r.threads} | ${r.kvCache ? 'yes' : 'no'} | ${r.loadColdMs} | ${r.loadWarmMs} | ${fmtLat(r.latency.all)} | ${fmtLat(r.latency.short)} | ${fmtLat(r.latency.medium)} | ${fmtLat(r.latency.long)} | ${r.tokensPerS} | ${r.peakRssMb ?? ''} | ${(r.modelBytes / 1e6).toFixed(1)} | ${speed} |`,
+      `| ${r.env} | ${r.model} | ${r.dtype} | ${r.threads} | ${'runtime' in r ? r.runtime : 'node'} | ${r.kvCache ? 'yes' : 'no'} | ${r.loadColdMs} | ${r.loadWarmMs} | ${fmtLat(r.latency.all)} | ${fmtLat(r.latency.short)} | ${fmtLat(r.latency.medium)} | ${fmtLat(r.latency.long)} | ${r.tokensPerS} | ${r.peakRssMb ?? ''} | ${(r.modelBytes / 1e6).toFixed(1)} | ${speed} |`,
     );
   }
   return out.join('\n');
@@ -118,8 +114,12 @@ async function main() {
       console.error(`node ${model} ${dtype} done`);
     }
   }
-  const js = appJsGzip();
+  // always the current sources: the browser half measures dist/
+  execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  const jsFiles = appJs();
+  const js = jsTotals(jsFiles);
   let firstPrediction: number[] = [];
+  let firstPredictionJs: string[] = [];
   if (!flags['skip-browser']) {
     const port = 4390;
     const stop = await startPreview(port);
@@ -127,6 +127,7 @@ async function main() {
       const b = await benchBrowser(`http://127.0.0.1:${port}`, models, formulas, runs);
       rows.push(...b.rows);
       firstPrediction = b.firstPredictionMs;
+      firstPredictionJs = b.firstPredictionJs.filter((f) => jsFiles.has(f));
     } finally {
       stop();
     }
@@ -136,7 +137,7 @@ async function main() {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     runs,
     formulas: formulas.map((f) => ({ id: f.id, tokens: f.tokens, bucket: f.bucket })),
-    appJs: js,
+    appJs: { ...js, firstPrediction: { ...jsTotals(jsFiles, firstPredictionJs), names: firstPredictionJs } },
     firstPredictionMs: firstPrediction.length ? { median: round(median(firstPrediction)), runs: firstPrediction.map(round) } : null,
     rows,
   };
@@ -149,7 +150,7 @@ async function main() {
     '',
     table(rows, baseline.latency.all.median),
     '',
-    `App JavaScript: ${js.files} files, ${(js.bytes / 1e3).toFixed(0)} kB, **${(js.gzip / 1e3).toFixed(0)} kB gzipped** (without models and onnxruntime's .wasm), of which ${(js.pageGzip / 1e3).toFixed(0)} kB is loaded by the page and the rest by the workers (transformers.js and onnxruntime's JS are in the OCR worker).`,
+    `App JavaScript (without models and onnxruntime's .wasm): ${js.files} files, ${(js.bytes / 1e3).toFixed(0)} kB, **${(js.gzip / 1e3).toFixed(0)} kB gzipped** in all, each file gzipped alone. Up to the first prediction the app loads ${results.appJs.firstPrediction.files} of them, **${(results.appJs.firstPrediction.gzip / 1e3).toFixed(0)} kB gzipped** (${firstPredictionJs.join(', ') || 'not measured'}); the others load when used (${[...jsFiles.keys()].filter((f) => !firstPredictionJs.includes(f)).join(', ')}).`,
     results.firstPredictionMs ? `First prediction after page load, model cached: median **${results.firstPredictionMs.median} ms** (${results.firstPredictionMs.runs.join(', ')}).` : '',
     '',
   ].join('\n');

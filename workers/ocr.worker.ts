@@ -36,7 +36,8 @@ const params = new URL(self.location.href).searchParams;
  */
 export type OrtRuntime = 'plain' | 'jspi' | 'asyncify';
 const build = self.name === 'ocr-webgpu' ? 'webgpu' : 'wasm';
-const runtime: OrtRuntime = build === 'wasm' ? 'plain' : 'Suspending' in WebAssembly ? 'jspi' : 'asyncify';
+const runtime: OrtRuntime =
+  params.get('runtime') === 'asyncify' ? 'asyncify' : build === 'wasm' ? 'plain' : 'Suspending' in WebAssembly ? 'jspi' : 'asyncify'; // ?runtime: npm run bench only
 const files = { plain: [plainMjs, plainWasm], jspi: [jspiMjs, jspiWasm], asyncify: [asyncifyMjs, asyncifyWasm] }[runtime];
 const abs = (u: string) => new URL(u, self.location.href).href;
 tjs.env.backends.onnx.wasm!.wasmPaths = { mjs: abs(files[0]), wasm: abs(files[1]) } as never;

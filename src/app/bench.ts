@@ -26,6 +26,8 @@ export interface BenchResult {
   device: Device;
   dtype: Dtype;
   threads: number;
+  /** The onnxruntime build that ran it (plain WASM, JSPI or asyncify). */
+  runtime: string;
   /** Load + one warm-up recognition, as the app does before the first real one. */
   loadMs: number;
   samples: { id: string; bucket: BenchImage['bucket']; ms: number; tokens: number }[];
@@ -66,7 +68,7 @@ export function installBenchHook(): void {
       const t0 = performance.now();
       const loaded = await client.load({ source, device: req.device, dtype: req.dtype });
       const loadMs = performance.now() - t0;
-      const { threads } = await client.devices();
+      const { threads, runtime } = await client.devices(req.device);
       const samples: BenchResult['samples'] = [];
       for (let r = 0; r < req.runs; r++) {
         for (const img of req.images) {
@@ -74,7 +76,7 @@ export function installBenchHook(): void {
           samples.push({ id: img.id, bucket: img.bucket, ms: p.ms, tokens: p.tokens.length + 1 });
         }
       }
-      return { device: loaded.device, dtype: loaded.dtype, threads, loadMs, samples };
+      return { device: loaded.device, dtype: loaded.dtype, threads, runtime, loadMs, samples };
     },
   };
 }

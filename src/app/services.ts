@@ -8,8 +8,9 @@ import ocrWorkerUrl from '../../workers/ocr.worker.ts?worker&url';
 /**
  * Test-only page parameters (tests/e2e): ?recognizeTimeoutMs=3000 shortens the time limit
  * of one recognition (to exercise a hung worker), ?failWebGPU=1 makes WebGPU model loading
- * fail in the worker (to exercise the WASM fallback), and ?threads=N (npm run bench) sets the
- * number of WASM threads. Nothing else reads the query string.
+ * fail in the worker (to exercise the WASM fallback), ?threads=N (npm run bench) sets the
+ * number of WASM threads, and ?runtime=asyncify (npm run bench) runs WASM on the asyncify build,
+ * for a same-run comparison with the plain one. Nothing else reads the query string.
  */
 const pageParams = typeof location === 'undefined' ? new URLSearchParams() : new URLSearchParams(location.search);
 const testTimeout = Number(pageParams.get('recognizeTimeoutMs'));
@@ -19,6 +20,7 @@ function ocrWorkerLocation(): URL {
   const url = new URL(ocrWorkerUrl, import.meta.url);
   if (pageParams.get('failWebGPU') === '1') url.searchParams.set('failWebGPU', '1');
   if (/^[1-9]\d?$/.test(pageParams.get('threads') ?? '')) url.searchParams.set('threads', pageParams.get('threads')!);
+  if (pageParams.get('runtime') === 'asyncify') url.searchParams.set('runtime', 'asyncify');
   return url;
 }
 
