@@ -107,9 +107,10 @@ async function one(browser: Browser, base: string, cfg: BrowserConfig, formulas:
  * Time from navigation start to the first finished prediction, model cached (later visits), and
  * the JavaScript files the first visit fetched up to its first prediction (page and workers).
  */
-export async function firstPrediction(browser: Browser, base: string, runs: number): Promise<{ ms: number[]; jsFiles: string[] }> {
+export async function firstPrediction(browser: Browser, base: string, runs: number): Promise<{ ms: number[]; longestTaskMs: number[]; jsFiles: string[] }> {
   const ctx = await browser.newContext();
   const out: number[] = [];
+  const longest: number[] = [];
   const js = new Set<string>();
   // the app opened on a built-in example by permalink: both panes recognise it at once
   const url = `${base}/?bench=1#${encodePermalink({ image: { kind: 'example', id: 'pythagoras' } })}`;
@@ -133,18 +134,22 @@ export async function firstPrediction(browser: Browser, base: string, runs: numb
     for (let r = 0; r < runs; r++) {
       await page.goto('about:blank'); // a full load each time, not a same-document hash change
       await page.goto(url);
-      out.push(await shown(page));
+      const ms = await shown(page);
+      out.push(ms);
+      // the longest main-thread task from the page's start to its first prediction (script
+      // evaluation and first render included): how long a click could have waited
+      longest.push(await page.evaluate((until) => Math.max(0, ...(window.__longTasks ?? []).filter((t) => t.start < until).map((t) => t.duration)), ms));
     }
   } finally {
     await ctx.close();
   }
-  return { ms: out, jsFiles: [...js].sort() };
+  return { ms: out, longestTaskMs: longest, jsFiles: [...js].sort() };
 }
 
 /** Formulas per length bucket for the (software) WebGPU rows. */
 export const WEBGPU_PER_BUCKET = 1;
 
-export async function benchBrowser(base: string, models: string[], formulas: BenchFormula[], runs: number): Promise<{ rows: BrowserRow[]; firstPredictionMs: number[]; firstPredictionJs: string[] }> {
+export async function benchBrowser(base: string, models: string[], formulas: BenchFormula[], runs: number): Promise<{ rows: BrowserRow[]; firstPredictionMs: number[]; longestTaskMs: number[]; firstPredictionJs: string[] }> {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
   const rows: BrowserRow[] = [];
   try {
@@ -181,9 +186,9 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
     }
     const first = await firstPrediction(browser, base, Math.max(runs, 5)).catch((e) => {
       console.error(`first prediction: ${e instanceof Error ? e.message : e}`);
-      return { ms: [], jsFiles: [] };
+      return { ms: [], longestTaskMs: [], jsFiles: [] };
     });
-    return { rows, firstPredictionMs: first.ms, firstPredictionJs: first.jsFiles };
+    return { rows, firstPredictionMs: first.ms, longestTaskMs: first.longestTaskMs, firstPredictionJs: first.jsFiles };
   } finally {
     await browser.close();
   }

@@ -38,6 +38,8 @@ declare global {
     __ocrBench?: { run: (req: BenchRequest) => Promise<BenchResult> };
     /** performance.now() when the first prediction of this page load finished. */
     __firstPredictionMs?: number;
+    /** Main-thread tasks over 50 ms (start, duration) since the page's script ran. */
+    __longTasks?: { start: number; duration: number }[];
   }
 }
 
@@ -61,6 +63,15 @@ export function markPredictionShown(): void {
 
 export function installBenchHook(): void {
   if (!benchEnabled()) return;
+  // how long the page could not answer input: tasks over 50 ms, the browser's "long task"
+  const tasks: { start: number; duration: number }[] = (window.__longTasks = []);
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) tasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    /* no Long Tasks API: the bench reports nothing for it */
+  }
   window.__ocrBench = {
     async run(req) {
       const client = ocrClient();

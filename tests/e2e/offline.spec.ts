@@ -138,6 +138,42 @@ test('"Make available offline" stores every built-in model file, with progress; 
   expect(net.external).toEqual([]);
 });
 
+test("WASM's onnxruntime build is precached; a WebGPU build is cached when first used, then runs offline", async ({ page, context }) => {
+  const net = forbidExternalRequests(page);
+  await page.goto('/');
+  await serviceWorkerReady(page);
+  await page.reload(); // now the service worker controls the page: its runtime cache applies
+  const cachedWasm = () =>
+    page.evaluate(async () => {
+      const out: string[] = [];
+      for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) if (/\.wasm$/.test(new URL(r.url).pathname)) out.push(`${name} ${new URL(r.url).pathname.split('/').pop()}`);
+      return out;
+    });
+  const before = await cachedWasm();
+  expect(before.filter((e) => /^workbox-precache.* ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(e)), 'the plain WASM build is precached').toHaveLength(1);
+  expect(before.filter((e) => /jspi|asyncify/.test(e)), 'no WebGPU build before WebGPU is used').toEqual([]);
+
+  const { webgpu } = await page.evaluate(() => window.__ocrTest!.devices());
+  test.skip(!webgpu, 'this browser has no WebGPU adapter');
+  const gpuRun = async (file: string) => {
+    await pane(page, 1).getByRole('combobox', { name: 'Device', exact: true }).selectOption('webgpu');
+    await pane(page, 2).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
+    await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, file));
+    // SwiftShader (the CPU) in headless Chromium: seconds per formula
+    await expect(pane(page, 1).getByRole('status')).toHaveText(/ms on WEBGPU/, { timeout: RUN_MS });
+    await expect(pane(page, 2).getByRole('status')).toHaveText(/ms on WASM/, { timeout: RUN_MS });
+  };
+  await gpuRun('sum.png');
+  const build = await page.evaluate(() => ('Suspending' in WebAssembly ? 'jspi' : 'asyncify'));
+  expect((await cachedWasm()).filter((e) => e.startsWith('latex-ocr-webgpu-runtime ')).map((e) => e.split('.')[1].split('-')[0])).toEqual([build]);
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'LaTeX OCR Playground' })).toBeVisible();
+  await gpuRun('pythagoras.png');
+  expect(net.external).toEqual([]);
+});
+
 test('a new version shows "Update available"; Reload switches to it and the history survives', async ({ page }) => {
   await page.goto('/');
   await serviceWorkerReady(page);
