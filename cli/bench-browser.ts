@@ -158,32 +158,35 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
     // formula(s) per length bucket (the table says so). On a real GPU it is a different story: measure there.
     const taken: Record<string, number> = {};
     const gpuSubset = formulas.filter((f) => (taken[f.bucket] = (taken[f.bucket] ?? 0) + 1) <= WEBGPU_PER_BUCKET);
-    for (const [mi, model] of models.entries()) {
-      for (const cfg of [
-        { device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 1 },
-        { device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 2 },
-        { device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 1 },
-        { device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 2 },
-        ...(mi === 0
-          ? [
-              { device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 2, asyncify: true },
-              { device: 'webgpu' as const, dtype: 'fp32' as Dtype },
-              { device: 'webgpu' as const, dtype: 'fp16' as Dtype },
-            ]
-          : []),
-      ]) {
-        const rs: BrowserRow[] = [];
-        for (let r = 0; r < Math.max(1, Math.min(runs, cfg.device === 'webgpu' ? 1 : runs)); r++) {
-          const row = await one(browser, base, { ...cfg, model }, cfg.device === 'webgpu' ? gpuSubset : formulas, 1).catch((e) => {
-            console.error(`browser ${model} ${cfg.device} ${cfg.dtype}: ${e instanceof Error ? e.message : e}`);
-            return null;
-          });
-          if (row) rs.push(row);
-        }
-        if (rs.length) rows.push(mergeBrowser(rs));
-        console.error(`browser ${model} ${cfg.device} ${cfg.dtype} threads=${cfg.threads ?? 'default'}${'asyncify' in cfg ? ' asyncify' : ''}: ${rs.length ? 'done' : 'skipped'}`);
+    const configs: BrowserConfig[] = models.flatMap((model, mi) => [
+      { model, device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 1 },
+      { model, device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 2 },
+      { model, device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 1 },
+      { model, device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 2 },
+      ...(mi === 0
+        ? [
+            { model, device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 2, asyncify: true },
+            { model, device: 'webgpu' as const, dtype: 'fp32' as Dtype },
+            { model, device: 'webgpu' as const, dtype: 'fp16' as Dtype },
+          ]
+        : []),
+    ]);
+    const label = (c: BrowserConfig) => `${c.model} ${c.device} ${c.dtype} threads=${c.threads ?? 'default'}${c.asyncify ? ' asyncify' : ''}`;
+    // round-robin: run r of every configuration before run r + 1 of any, so that a slow spell of
+    // this noisy machine falls on all of them rather than on the few that happened to run then
+    const got = new Map<BrowserConfig, BrowserRow[]>(configs.map((c) => [c, []]));
+    for (let r = 0; r < Math.max(1, runs); r++) {
+      for (const cfg of configs) {
+        if (cfg.device === 'webgpu' && r > 0) continue; // one run: see above
+        const row = await one(browser, base, cfg, cfg.device === 'webgpu' ? gpuSubset : formulas, 1).catch((e) => {
+          console.error(`browser ${label(cfg)}: ${e instanceof Error ? e.message : e}`);
+          return null;
+        });
+        if (row) got.get(cfg)!.push(row);
+        console.error(`browser ${label(cfg)} run ${r + 1}: ${row ? 'done' : 'skipped'}`);
       }
     }
+    for (const cfg of configs) if (got.get(cfg)!.length) rows.push(mergeBrowser(got.get(cfg)!));
     const first = await firstPrediction(browser, base, Math.max(runs, 5)).catch((e) => {
       console.error(`first prediction: ${e instanceof Error ? e.message : e}`);
       return { ms: [], longestTaskMs: [], jsFiles: [] };

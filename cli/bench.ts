@@ -17,6 +17,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { ROOT, parseArgs } from './common.ts';
 import { evalSet } from './eval-data.ts';
 import { replaceBlock } from './eval.ts';
+import { jsByPackage } from './js-size.ts';
 import { normalizeTokens } from '../src/latex/tokens.ts';
 import { benchNodeBaseline, benchNodeEngine, bucketOf, median, mergeLatency, round, type BenchFormula, type NodeRow } from './bench-node.ts';
 import { benchBrowser, WEBGPU_PER_BUCKET, type BrowserRow } from './bench-browser.ts';
@@ -103,21 +104,23 @@ async function main() {
   const formulas = await pickFormulas(perBucket);
   console.error(`bench: ${formulas.length} formulas (${perBucket} per bucket), ${runs} runs`);
   const rows: (NodeRow | BrowserRow)[] = [];
-  const baseline = await benchNodeBaseline(models[0], formulas, 1);
-  rows.push(baseline);
-  console.error(`baseline done: median ${baseline.latency.all.median} ms`);
-  for (const model of models) {
-    for (const dtype of ['fp32', 'q8', 'fp16'] as Dtype[]) {
-      const rs: NodeRow[] = [];
-      for (let r = 0; r < runs; r++) rs.push(await benchNodeEngine(model, dtype, formulas, 1));
-      rows.push(mergeRuns(rs));
-      console.error(`node ${model} ${dtype} done`);
-    }
+  // round-robin over the configurations, the baseline included, like the browser half
+  // (cli/bench-browser.ts): a slow spell of the machine falls on all of them
+  const baselineRuns: NodeRow[] = [];
+  const nodeConfigs = models.flatMap((model) => (['fp32', 'q8', 'fp16'] as Dtype[]).map((dtype) => ({ model, dtype, rs: [] as NodeRow[] })));
+  for (let r = 0; r < runs; r++) {
+    baselineRuns.push(await benchNodeBaseline(models[0], formulas, 1));
+    for (const c of nodeConfigs) c.rs.push(await benchNodeEngine(c.model, c.dtype, formulas, 1));
+    console.error(`node run ${r + 1} done`);
   }
+  const baseline = mergeRuns(baselineRuns);
+  rows.push(baseline);
+  for (const c of nodeConfigs) rows.push(mergeRuns(c.rs));
   // always the current sources: the browser half measures dist/
   execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'ignore' });
   const jsFiles = appJs();
   const js = jsTotals(jsFiles);
+  const jsParts = jsByPackage();
   let firstPrediction: number[] = [];
   let firstPredictionJs: string[] = [];
   let longestTask: number[] = [];
@@ -139,7 +142,7 @@ async function main() {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     runs,
     formulas: formulas.map((f) => ({ id: f.id, tokens: f.tokens, bucket: f.bucket })),
-    appJs: { ...js, firstPrediction: { ...jsTotals(jsFiles, firstPredictionJs), names: firstPredictionJs } },
+    appJs: { ...js, firstPrediction: { ...jsTotals(jsFiles, firstPredictionJs), names: firstPredictionJs }, parts: jsParts },
     firstPredictionMs: firstPrediction.length ? { median: round(median(firstPrediction)), runs: firstPrediction.map(round) } : null,
     longestMainThreadTaskMs: longestTask.length ? { median: round(median(longestTask)), runs: longestTask.map(round) } : null,
     rows,
@@ -156,6 +159,11 @@ async function main() {
     targetsTable(results, models[0], baseline.latency.all.median),
     '',
     `App JavaScript (without models and onnxruntime's .wasm): ${js.files} files, ${(js.bytes / 1e3).toFixed(0)} kB, **${(js.gzip / 1e3).toFixed(0)} kB gzipped** in all, each file gzipped alone. Up to the first prediction the app loads ${results.appJs.firstPrediction.files} of them, **${(results.appJs.firstPrediction.gzip / 1e3).toFixed(0)} kB gzipped** (${firstPredictionJs.join(', ') || 'not measured'}); the others load when used (${[...jsFiles.keys()].filter((f) => !firstPredictionJs.includes(f)).join(', ')}).`,
+    `Its largest parts, gzipped alone: ${jsParts
+      .filter((p) => !/^(src\/|workers$|other$)/.test(p.name))
+      .slice(0, 6)
+      .map((p) => `${p.name} ${(p.gzip / 1e3).toFixed(0)} kB`)
+      .join(', ')}; the app's own code (src/, workers/) ${(jsParts.filter((p) => /^(src\/|workers$)/.test(p.name)).reduce((a, p) => a + p.gzip, 0) / 1e3).toFixed(0)} kB.`,
     results.firstPredictionMs ? `First prediction after page load, model cached: median **${results.firstPredictionMs.median} ms** (${results.firstPredictionMs.runs.join(', ')}).` : '',
     results.longestMainThreadTaskMs
       ? `Longest main-thread task from page start to that first prediction (script evaluation and first render included; the models run in a worker): median ${results.longestMainThreadTaskMs.median} ms (${results.longestMainThreadTaskMs.runs.join(', ')}).`

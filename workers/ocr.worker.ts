@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import * as tjs from '@huggingface/transformers';
 import { createOcrService } from '../src/model/service.ts';
-import type { OcrApi } from '../src/worker-api/ocr.ts';
+import type { OcrApi, OrtRuntime } from '../src/worker-api/ocr.ts';
 import { cachedModelFetch, isBuiltinModelFile, modelsRoot } from '../src/pwa/modelCache.ts';
 import { probeGpu, type GpuInfo } from '../src/model/device.ts';
 import plainMjs from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
@@ -34,7 +34,6 @@ const params = new URL(self.location.href).searchParams;
  * - webgpu: JSPI where the browser has it (Chromium; 17 MB, WASM at full speed), else asyncify (27 MB).
  * Every file is served by the app itself, never a CDN (../shared/docs/transformersjs-model-format.md §6.2).
  */
-export type OrtRuntime = 'plain' | 'jspi' | 'asyncify';
 const build = self.name === 'ocr-webgpu' ? 'webgpu' : 'wasm';
 const runtime: OrtRuntime =
   params.get('runtime') === 'asyncify' ? 'asyncify' : build === 'wasm' ? 'plain' : 'Suspending' in WebAssembly ? 'jspi' : 'asyncify'; // ?runtime: npm run bench only

@@ -10,7 +10,7 @@ import { TokenConfidence } from './TokenConfidence.tsx';
 import type { DeviceChoice, Dtype } from '../worker-api/ocr.ts';
 
 const DEVICES: { value: DeviceChoice; label: string }[] = [
-  { value: 'auto', label: 'Auto (WebGPU if available)' },
+  { value: 'auto', label: 'Auto (WebGPU on a GPU, else WASM)' },
   { value: 'webgpu', label: 'WebGPU' },
   { value: 'wasm', label: 'WASM (CPU)' },
 ];

@@ -6,7 +6,7 @@
  */
 import { loadModel, recognize, defaultDtype, requiredFiles, type EngineModel, type Transformers } from './engine.ts';
 import { chooseDevice, NO_GPU, type GpuInfo } from './device.ts';
-import type { OcrApi, LoadRequest, LoadedModel, Device, Dtype, LoadProgress, RecognizeRequest, ModelSource, Prediction } from '../worker-api/ocr.ts';
+import type { OcrApi, OrtRuntime, LoadRequest, LoadedModel, Device, Dtype, LoadProgress, RecognizeRequest, ModelSource, Prediction } from '../worker-api/ocr.ts';
 
 export const USER_PREFIX = '/__user_model__/';
 const MAX_LOADED = 4;
@@ -20,7 +20,7 @@ export interface ServiceHost {
   baseUrl: string;
   crossOriginIsolated: boolean;
   /** The onnxruntime-web build in use (browser workers; workers/ocr.worker.ts), reported by devices(). */
-  runtime?: 'plain' | 'jspi' | 'asyncify' | 'node';
+  runtime?: OrtRuntime;
   /** Test hook: make WebGPU model loading fail, to exercise the fallback. */
   failWebGPU?: boolean;
 }

@@ -15,7 +15,7 @@ import { useSweep } from './useSweep.ts';
 const SweepChart = lazy(() => import('./SweepChart.tsx').then((m) => ({ default: m.SweepChart })));
 
 const DEVICES: { value: DeviceChoice; label: string }[] = [
-  { value: 'auto', label: 'Auto (WebGPU if available)' },
+  { value: 'auto', label: 'Auto (WebGPU on a GPU, else WASM)' },
   { value: 'webgpu', label: 'WebGPU' },
   { value: 'wasm', label: 'WASM (CPU)' },
 ];

@@ -11,7 +11,7 @@ export type ModelSource =
   | { kind: 'user'; id: string } // files registered with registerUserFiles()
   | { kind: 'hub'; id: string }; // a Hugging Face model id (needs the network)
 
-/** What the user picks; 'auto' = WebGPU when an adapter exists, else WASM. */
+/** What the user picks; 'auto' = WebGPU on a hardware adapter, else WASM (src/model/device.ts). */
 export type DeviceChoice = 'auto' | 'webgpu' | 'wasm';
 export type Device = 'webgpu' | 'wasm' | 'cpu';
 export type Dtype = 'fp32' | 'fp16' | 'q8';
@@ -66,6 +66,9 @@ export interface RecognizeRequest extends LoadRequest {
   maxNewTokens?: number;
 }
 
+/** The onnxruntime build a worker runs: 'plain' WASM, 'jspi' or 'asyncify' (both WebGPU-capable), or 'node'. */
+export type OrtRuntime = 'plain' | 'jspi' | 'asyncify' | 'node';
+
 export interface DeviceInfo {
   webgpu: boolean;
   shaderF16: boolean;
@@ -73,8 +76,7 @@ export interface DeviceInfo {
   software?: boolean;
   threads: number;
   crossOriginIsolated: boolean;
-  /** The onnxruntime build: 'plain' WASM, 'jspi' or 'asyncify' (WebGPU-capable), or 'node'. */
-  runtime: 'plain' | 'jspi' | 'asyncify' | 'node';
+  runtime: OrtRuntime;
 }
 
 export interface OcrApi {
