@@ -182,8 +182,8 @@ function targetsTable(
   baselineMs: number,
 ): string {
   const find = (f: (x: NodeRow | BrowserRow) => boolean) => r.rows.find((x) => x.model === model && f(x))?.latency.all.median;
-  // the app's default: min(4, cores) WASM threads (workers/ocr.worker.ts)
-  const threads = Math.min(4, r.machine.cpus);
+  // the app's default WASM threads: half the cores, at most 4 (workers/ocr.worker.ts)
+  const threads = Math.min(4, Math.ceil(r.machine.cpus / 2));
   const node = find((x) => x.env === 'node-cpu' && x.dtype === 'q8');
   const wasm = find((x) => x.env === 'chromium-wasm' && x.dtype === 'q8' && x.threads === threads && 'runtime' in x && x.runtime === 'plain');
   const asyncify = find((x) => x.env === 'chromium-wasm' && x.dtype === 'q8' && 'runtime' in x && x.runtime === 'asyncify');

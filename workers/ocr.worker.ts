@@ -44,10 +44,14 @@ tjs.env.backends.onnx.wasm!.wasmPaths = { mjs: abs(files[0]), wasm: abs(files[1]
 // ArrayBuffer; fetched directly it compiles while streaming, from the service worker's precache.
 tjs.env.useWasmCache = false;
 
-// WASM threads need cross-origin isolation (SharedArrayBuffer), which the app has. ?threads=N
-// sets the count (npm run bench compares 1 and 2).
-const maxThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-tjs.env.backends.onnx.wasm!.numThreads = Math.min(maxThreads, Number(params.get('threads')) || maxThreads);
+// WASM threads need cross-origin isolation (SharedArrayBuffer), which the app has. By default
+// onnxruntime-web's own choice: half the cores, at most 4, leaving the rest to the page, the
+// perturbation worker and the GPU process. On 2 cores that is 1 thread, which npm run bench
+// found faster than 2 for the default model (augmented q8). ?threads=N sets the count (bench, tests).
+const cores = navigator.hardwareConcurrency || 1;
+const maxThreads = self.crossOriginIsolated ? Math.min(4, cores) : 1;
+const wanted = Number(params.get('threads')) || Math.min(4, Math.ceil(cores / 2));
+tjs.env.backends.onnx.wasm!.numThreads = Math.min(maxThreads, wanted);
 
 let gpuInfo: Promise<GpuInfo> | null = null;
 const gpu = () => (gpuInfo ??= probeGpu(navigator));
