@@ -5,6 +5,7 @@
  * isolated; ?threads=N), and WebGPU when the browser exposes an adapter.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { latencyOf, median, mergeLatency, modelBytes, round, type BenchFormula, type Latency } from './bench-node.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
@@ -165,7 +166,8 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
       { model, device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 2 },
       ...(mi === 0
         ? [
-            { model, device: 'wasm' as const, dtype: 'q8' as Dtype, threads: 2, asyncify: true },
+            // same threads as the app's default (half the cores, workers/ocr.worker.ts), to set against that row
+            { model, device: 'wasm' as const, dtype: 'q8' as Dtype, threads: Math.min(4, Math.ceil(os.cpus().length / 2)), asyncify: true },
             { model, device: 'webgpu' as const, dtype: 'fp32' as Dtype },
             { model, device: 'webgpu' as const, dtype: 'fp16' as Dtype },
           ]

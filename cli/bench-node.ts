@@ -103,7 +103,7 @@ export async function benchNodeEngine(model: string, dtype: Dtype, formulas: Ben
     env: 'node-cpu',
     model,
     dtype,
-    threads: 'default',
+    threads: 1, // src/model/engine.ts: onnxruntime-node runs one thread
     kvCache: true,
     loadColdMs: round(cold.ms),
     loadWarmMs: round(warm.ms),
