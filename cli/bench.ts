@@ -195,7 +195,7 @@ function targetsTable(
     `| target (${model}, default dtype q8) | measured | speed against the baseline (Node, fp32, one thread, no KV cache: ${baselineMs} ms) | |`,
     '|---|---|---|---|',
     `| Node CPU median ≤ 60 ms | ${node ?? '–'} ms | ${ratio(node)} | ${verdict(node, 60)} |`,
-    `| Chromium WASM median ≤ 80 ms (${threads} threads) | ${wasm ?? '–'} ms | ${ratio(wasm)}${asyncify && wasm ? `; ${(asyncify / wasm).toFixed(1)}× the speed of the asyncify build (${asyncify} ms), same threads` : ''} | ${verdict(wasm, 80)} |`,
+    `| Chromium WASM median ≤ 80 ms (${threads} thread${threads === 1 ? '' : 's'}) | ${wasm ?? '–'} ms | ${ratio(wasm)}${asyncify && wasm ? `; ${(asyncify / wasm).toFixed(1)}× the speed of the asyncify build (${asyncify} ms), same threads` : ''} | ${verdict(wasm, 80)} |`,
     `| first prediction ≤ 2 s, model cached | ${first ?? '–'} ms | | ${verdict(first, 2000)} |`,
     `| app JS ≤ 300 kB gzipped | ${kb(r.appJs.firstPrediction.gzip)} kB up to the first prediction, ${kb(r.appJs.gzip)} kB in all | | ${verdict(r.appJs.gzip / 1e3, 300)} |`,
   ].join('\n');

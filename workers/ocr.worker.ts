@@ -30,7 +30,7 @@ const params = new URL(self.location.href).searchParams;
  * a worker serves one build for its whole life.
  * - wasm: the plain SIMD + threads build (14 MB). WebGPU needs a build that can suspend
  *   WebAssembly while the GPU works; the asyncify one instruments every function for that, and
- *   runs our models ~1.6x slower on WASM (npm run bench), so WASM never uses it.
+ *   ran our models 1.4x slower on WASM (median; 1.8x fewer tokens/s; npm run bench), so WASM never uses it.
  * - webgpu: JSPI where the browser has it (Chromium; 17 MB, WASM at full speed), else asyncify (27 MB).
  * Every file is served by the app itself, never a CDN (../shared/docs/transformersjs-model-format.md §6.2).
  */

@@ -4,7 +4,7 @@
  *
  * Why two builds: WebGPU needs a build that can suspend WebAssembly while the GPU works
  * (JSPI, or asyncify where the browser lacks JSPI), and asyncify slows every WASM function;
- * the plain build runs our models ~1.6x faster on WASM (npm run bench). A worker loads one
+ * the plain build runs our models 1.4x faster on WASM (median, npm run bench). A worker loads one
  * build for its whole life, so a pane on WASM and a pane on WebGPU talk to different workers.
  *
  * "auto" is resolved here, with the same rule the worker's service uses (src/model/device.ts),
