@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { latencyOf, median, mergeLatency, modelBytes, round, type BenchFormula, type Latency } from './bench-node.ts';
-import type { Dtype } from '../src/worker-api/ocr.ts';
+import type { Dtype, OrtRuntime } from '../src/worker-api/ocr.ts';
+import { defaultWasmThreads } from '../src/model/device.ts';
 import type { BenchRequest, BenchResult } from '../src/app/bench.ts';
 import { encodePermalink } from '../src/research/permalink.ts';
 
@@ -17,8 +18,7 @@ export interface BrowserRow {
   model: string;
   dtype: Dtype;
   threads: number | 'default';
-  /** onnxruntime-web build: plain (WASM), jspi or asyncify (WebGPU-capable). */
-  runtime: string;
+  runtime: OrtRuntime;
   kvCache: true;
   loadColdMs: number;
   loadWarmMs: number;
@@ -166,8 +166,8 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
       { model, device: 'wasm' as const, dtype: 'fp32' as Dtype, threads: 2 },
       ...(mi === 0
         ? [
-            // same threads as the app's default (half the cores, workers/ocr.worker.ts), to set against that row
-            { model, device: 'wasm' as const, dtype: 'q8' as Dtype, threads: Math.min(4, Math.ceil(os.cpus().length / 2)), asyncify: true },
+            // the app's default threads, to set against that row
+            { model, device: 'wasm' as const, dtype: 'q8' as Dtype, threads: defaultWasmThreads(os.cpus().length), asyncify: true },
             { model, device: 'webgpu' as const, dtype: 'fp32' as Dtype },
             { model, device: 'webgpu' as const, dtype: 'fp16' as Dtype },
           ]

@@ -17,7 +17,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { ROOT, parseArgs } from './common.ts';
 import { evalSet } from './eval-data.ts';
 import { replaceBlock } from './eval.ts';
-import { jsByPackage } from './js-size.ts';
+import { jsByPackage, jsFilesIn } from './js-size.ts';
+import { defaultWasmThreads } from '../src/model/device.ts';
 import { normalizeTokens } from '../src/latex/tokens.ts';
 import { benchNodeBaseline, benchNodeEngine, bucketOf, median, mergeLatency, round, type BenchFormula, type NodeRow } from './bench-node.ts';
 import { benchBrowser, WEBGPU_PER_BUCKET, type BrowserRow } from './bench-browser.ts';
@@ -40,21 +41,13 @@ async function pickFormulas(perBucket: number): Promise<BenchFormula[]> {
   return out;
 }
 
-/** The built app's JavaScript files (main bundle, lazy chunks, workers, onnxruntime's JS glue), gzipped one by one. */
+/** The built app's JavaScript files (cli/js-size.ts), by name, gzipped one by one. */
 function appJs(): Map<string, { bytes: number; gzip: number }> {
   const out = new Map<string, { bytes: number; gzip: number }>();
-  const walk = (d: string) => {
-    for (const f of fs.readdirSync(d)) {
-      const p = path.join(d, f);
-      if (fs.statSync(p).isDirectory()) {
-        if (f !== 'models') walk(p);
-      } else if (/\.m?js$/.test(f) && !/^(sw|workbox-)/.test(f)) {
-        const b = fs.readFileSync(p);
-        out.set(f, { bytes: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length });
-      }
-    }
-  };
-  walk(path.join(ROOT, 'dist'));
+  for (const p of jsFilesIn(path.join(ROOT, 'dist'))) {
+    const b = fs.readFileSync(p);
+    out.set(path.basename(p), { bytes: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length });
+  }
   return out;
 }
 
@@ -182,8 +175,7 @@ function targetsTable(
   baselineMs: number,
 ): string {
   const find = (f: (x: NodeRow | BrowserRow) => boolean) => r.rows.find((x) => x.model === model && f(x))?.latency.all.median;
-  // the app's default WASM threads: half the cores, at most 4 (workers/ocr.worker.ts)
-  const threads = Math.min(4, Math.ceil(r.machine.cpus / 2));
+  const threads = defaultWasmThreads(r.machine.cpus);
   const node = find((x) => x.env === 'node-cpu' && x.dtype === 'q8');
   const wasm = find((x) => x.env === 'chromium-wasm' && x.dtype === 'q8' && x.threads === threads && 'runtime' in x && x.runtime === 'plain');
   const asyncify = find((x) => x.env === 'chromium-wasm' && x.dtype === 'q8' && x.threads === threads && 'runtime' in x && x.runtime === 'asyncify');

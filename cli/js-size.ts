@@ -29,35 +29,44 @@ export function partOf(source: string): string {
   return m[1] === 'workers' ? 'workers' : `src/${m[2].replace(/\.[tj]sx?$/, '')}`;
 }
 
-export function jsByPackage(): JsPart[] {
-  const out = path.join(ROOT, '.cache', 'js-size');
-  execFileSync('npx', ['vite', 'build', '--sourcemap', '--outDir', out, '--emptyOutDir'], { cwd: ROOT, stdio: 'ignore' });
-  const text = new Map<string, string[]>();
+/** The app's JavaScript files in a build folder (bundles, lazy chunks, workers, onnxruntime's
+ * glue), without the models and the service worker's own files. */
+export function jsFilesIn(dir: string): string[] {
+  const out: string[] = [];
   const walk = (d: string) => {
     for (const f of fs.readdirSync(d)) {
       const p = path.join(d, f);
       if (fs.statSync(p).isDirectory()) {
         if (f !== 'models') walk(p);
-      } else if (/\.m?js$/.test(f) && !/^(sw|workbox-)/.test(f) && fs.existsSync(`${p}.map`)) {
-        const lines = fs.readFileSync(p, 'utf8').split('\n');
-        const map = new SourceMapConsumer(JSON.parse(fs.readFileSync(`${p}.map`, 'utf8')));
-        let last: { line: number; column: number; source: string | null } | null = null;
-        const add = (source: string | null, s: string) => {
-          const name = source ? partOf(source) : 'other';
-          if (!text.has(name)) text.set(name, []);
-          text.get(name)!.push(s);
-        };
-        // each generated segment runs from its mapping to the next one
-        map.eachMapping((m) => {
-          if (last) add(last.source, last.line === m.generatedLine ? lines[last.line - 1].slice(last.column, m.generatedColumn) : lines[last.line - 1].slice(last.column));
-          last = { line: m.generatedLine, column: m.generatedColumn, source: m.source };
-        });
-        const tail = last as { line: number; column: number; source: string | null } | null;
-        if (tail) add(tail.source, lines[tail.line - 1].slice(tail.column));
-      }
+      } else if (/\.m?js$/.test(f) && !/^(sw|workbox-)/.test(f)) out.push(p);
     }
   };
-  walk(out);
+  walk(dir);
+  return out;
+}
+
+export function jsByPackage(): JsPart[] {
+  const out = path.join(ROOT, '.cache', 'js-size');
+  execFileSync('npx', ['vite', 'build', '--sourcemap', '--outDir', out, '--emptyOutDir'], { cwd: ROOT, stdio: 'ignore' });
+  const text = new Map<string, string[]>();
+  const add = (source: string | null, s: string) => {
+    const name = source ? partOf(source) : 'other';
+    if (!text.has(name)) text.set(name, []);
+    text.get(name)!.push(s);
+  };
+  for (const p of jsFilesIn(out)) {
+    if (!fs.existsSync(`${p}.map`)) continue; // onnxruntime's glue (.mjs) is copied as is, without a map
+    const lines = fs.readFileSync(p, 'utf8').split('\n');
+    const map = new SourceMapConsumer(JSON.parse(fs.readFileSync(`${p}.map`, 'utf8')));
+    let last: { line: number; column: number; source: string | null } | null = null;
+    // each generated segment runs from its mapping to the next one
+    map.eachMapping((m) => {
+      if (last) add(last.source, last.line === m.generatedLine ? lines[last.line - 1].slice(last.column, m.generatedColumn) : lines[last.line - 1].slice(last.column));
+      last = { line: m.generatedLine, column: m.generatedColumn, source: m.source };
+    });
+    const tail = last as { line: number; column: number; source: string | null } | null;
+    if (tail) add(tail.source, lines[tail.line - 1].slice(tail.column));
+  }
   return [...text]
     .map(([name, parts]) => {
       const s = parts.join('');

@@ -8,7 +8,7 @@ import * as tjs from '@huggingface/transformers';
 import { createOcrService } from '../src/model/service.ts';
 import type { OcrApi, OrtRuntime } from '../src/worker-api/ocr.ts';
 import { cachedModelFetch, isBuiltinModelFile, modelsRoot } from '../src/pwa/modelCache.ts';
-import { probeGpu, type GpuInfo } from '../src/model/device.ts';
+import { defaultWasmThreads, probeGpu, type GpuInfo } from '../src/model/device.ts';
 import plainMjs from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import plainWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import jspiMjs from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.mjs?url';
@@ -44,13 +44,11 @@ tjs.env.backends.onnx.wasm!.wasmPaths = { mjs: abs(files[0]), wasm: abs(files[1]
 // ArrayBuffer; fetched directly it compiles while streaming, from the service worker's precache.
 tjs.env.useWasmCache = false;
 
-// WASM threads need cross-origin isolation (SharedArrayBuffer), which the app has. By default
-// onnxruntime-web's own choice: half the cores, at most 4, leaving the rest to the page, the
-// perturbation worker and the GPU process. On 2 cores that is 1 thread, which npm run bench
-// found faster than 2 for the default model (augmented q8). ?threads=N sets the count (bench, tests).
+// WASM threads need cross-origin isolation (SharedArrayBuffer), which the app has; the default
+// count is src/model/device.ts' defaultWasmThreads. ?threads=N sets it (bench, tests).
 const cores = navigator.hardwareConcurrency || 1;
 const maxThreads = self.crossOriginIsolated ? Math.min(4, cores) : 1;
-const wanted = Number(params.get('threads')) || Math.min(4, Math.ceil(cores / 2));
+const wanted = Number(params.get('threads')) || defaultWasmThreads(cores);
 tjs.env.backends.onnx.wasm!.numThreads = Math.min(maxThreads, wanted);
 
 let gpuInfo: Promise<GpuInfo> | null = null;

@@ -3,7 +3,7 @@
  * loads a built-in model through the app's own worker and client and times recognitions.
  */
 import { ocrClient } from './services.ts';
-import type { Device, Dtype } from '../worker-api/ocr.ts';
+import type { Device, Dtype, OrtRuntime } from '../worker-api/ocr.ts';
 
 export interface BenchImage {
   id: string;
@@ -26,8 +26,8 @@ export interface BenchResult {
   device: Device;
   dtype: Dtype;
   threads: number;
-  /** The onnxruntime build that ran it (plain WASM, JSPI or asyncify). */
-  runtime: string;
+  /** The onnxruntime build that ran it. */
+  runtime: OrtRuntime;
   /** Load + one warm-up recognition, as the app does before the first real one. */
   loadMs: number;
   samples: { id: string; bucket: BenchImage['bucket']; ms: number; tokens: number }[];

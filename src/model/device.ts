@@ -14,6 +14,15 @@ export interface GpuInfo {
   software?: boolean;
 }
 
+/**
+ * WASM threads when nothing asks otherwise: onnxruntime-web's own default, half the cores, at
+ * most 4, leaving the rest to the page, the perturbation worker and the GPU process (on 2 cores
+ * that is 1 thread, which npm run bench found faster than 2 for the default model).
+ */
+export function defaultWasmThreads(cores: number): number {
+  return Math.min(4, Math.ceil((cores || 1) / 2));
+}
+
 export const NO_GPU: GpuInfo = { webgpu: false, shaderF16: false, software: false };
 
 interface Adapter {

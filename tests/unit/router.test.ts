@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OcrRouter, type OrtBuild } from '../../src/worker-api/router.ts';
-import { chooseDevice, NO_GPU, probeGpu, type GpuInfo } from '../../src/model/device.ts';
+import { chooseDevice, defaultWasmThreads, NO_GPU, probeGpu, type GpuInfo } from '../../src/model/device.ts';
 import type { OcrClient } from '../../src/worker-api/client.ts';
 import type { LoadRequest, RecognizeRequest } from '../../src/worker-api/ocr.ts';
 
@@ -71,6 +71,12 @@ describe('chooseDevice (one rule for the page and the worker)', () => {
   it('WASM is WASM, or the CPU in Node', () => {
     expect(chooseDevice('wasm', HARDWARE, 'wasm')).toEqual({ device: 'wasm' });
     expect(chooseDevice('wasm', HARDWARE, 'cpu')).toEqual({ device: 'cpu' });
+  });
+});
+
+describe('defaultWasmThreads (onnxruntime-web\'s own default)', () => {
+  it('half the cores, at least 1, at most 4', () => {
+    expect([0, 1, 2, 3, 4, 8, 16].map(defaultWasmThreads)).toEqual([1, 1, 1, 2, 2, 4, 4]);
   });
 });
 
