@@ -6,7 +6,8 @@
 #   training/setup.sh            # once: Debian packages (python3-torch, onnx, chromium)
 #   training/pipeline.sh         # data, narrow, augmented, export, quantise, evaluate
 #
-# Environment: NARROW_STEPS, AUGMENTED_STEPS, SKIP_EVAL=1.
+# Environment: NARROW_STEPS, AUGMENTED_STEPS, SKIP_EVAL=1. From scratch; for the long
+# resumable campaign that continues the shipped models, see training/campaign.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -20,17 +21,18 @@ for set in printed fonts val-500 test-1000; do
   [ -f .cache/renders/$set/meta.json ] || $TSX training/data/build-sets.ts $set
 done
 
-# 2. narrow: clean black-on-white KaTeX renders only
-$PY training/ocr/train.py --run training/runs/narrow --mode narrow --steps "${NARROW_STEPS:-4000}" --batch 32 --val-every 500
+# 2. narrow: clean black-on-white KaTeX renders only (training/configs/narrow.json)
+$PY training/ocr/train.py --config training/configs/narrow.json --run training/runs/narrow --steps "${NARROW_STEPS:-4000}"
 # 3. augmented: fine-tuned from narrow's best checkpoint, with augmentation, MathJax fonts, handwriting
-$PY training/ocr/train.py --run training/runs/augmented --mode augmented --init training/runs/narrow/best.pt \
-  --steps "${AUGMENTED_STEPS:-4000}" --batch 32 --lr 5e-4 --warmup 200 --val-every 500
+#    (training/configs/augmented.json; its campaign continues the shipped weights instead: training/campaign.sh)
+$PY training/ocr/train.py --config training/configs/augmented.json --run training/runs/augmented \
+  --set init='"training/runs/narrow/best.pt"' --steps "${AUGMENTED_STEPS:-4000}" --set val.every=500
 
 # 4. export the best checkpoints, quantise, keep one copy of the weights
 for name in narrow augmented; do
   $PY training/ocr/export.py training/runs/$name/best.pt models/$name --name $name
   $PY training/ocr/quantize.py models/$name
-  $PY training/ocr/weights.py training/runs/$name/best.pt training/weights/$name.pt
+  cp training/runs/$name/best.pt training/weights/$name.pt
   cp training/runs/$name/log.jsonl models/$name/training-log.jsonl
   cp training/runs/$name/command.txt models/$name/training-command.txt
 done

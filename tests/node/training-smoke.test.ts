@@ -24,7 +24,7 @@ describe('training smoke test', () => {
   beforeAll(() => {
     if (!fs.existsSync(path.join(CACHE, 'formulas', 'train.jsonl'))) run(TSX, ['training/data/prepare.ts']);
     if (!fs.existsSync(path.join(CACHE, 'renders', 'smoke', 'index.jsonl'))) run(TSX, ['training/data/build-sets.ts', 'smoke']);
-    trainLog = run(PY, ['training/ocr/train.py', '--run', path.join(work, 'run'), '--mode', 'smoke', '--steps', '40', '--batch', '8', '--val-every', '40', '--warmup', '5', '--log-every', '10', '--threads', '2']);
+    trainLog = run(PY, ['training/ocr/train.py', '--config', 'training/configs/smoke.json', '--run', path.join(work, 'run')]);
     run(PY, ['training/ocr/export.py', path.join(work, 'run', 'last.pt'), path.join(work, 'model'), '--name', 'smoke']);
     run(PY, ['training/ocr/quantize.py', path.join(work, 'model')]);
     run(PY, ['training/ocr/reference.py', path.join(work, 'run', 'last.pt'), 'smoke', '4', path.join(work, 'ref'), '--min-new', '8']);

@@ -97,57 +97,69 @@ def read_crohme(split, vocab=None):
 
 
 # ---------------------------------------------------------------- augmentation
-def augment(g, rng: random.Random, kind):
-    """Random photometric and geometric changes to a grey crop (ink dark on light).
+def augment(g, rng: random.Random, kind, p):
+    """Random photometric and geometric changes to a grey crop (ink dark on light); `p` is
+    the run config's "augment" block (every probability and range lives there).
 
     The model's first operation is the mean of R, G and B, so any linear recolouring
     of an RGB image (ink colour, paper colour, inversion) reaches the model as a
     linear remap of grey levels: sampling ink and paper levels covers them exactly.
     """
+    hand = kind == "handwritten"
     im = Image.fromarray(np.asarray(g, dtype=np.uint8))
     # scale jitter: resolution changes what the glyph edges look like after fitting
-    if rng.random() < 0.5:
-        s = rng.uniform(0.5, 1.6)
+    if rng.random() < p["scale_prob"]:
+        s = rng.uniform(*p["scale"])
         im = im.resize((max(4, int(im.width * s)), max(4, int(im.height * s))), Image.BILINEAR)
     # stroke width (thin/thick pens, bold renders)
     r = rng.random()
-    if kind == "handwritten" and r < 0.5:
-        im = im.filter(ImageFilter.MinFilter(3 if r < 0.35 else 5))
-    elif r < 0.1:
+    if hand and r < p["hand_stroke_prob"]:
+        im = im.filter(ImageFilter.MinFilter(3 if r < 0.7 * p["hand_stroke_prob"] else 5))
+    elif not hand and r < p["stroke_prob"]:
         im = im.filter(ImageFilter.MinFilter(3))
-    # small rotation (+-5 degrees), white fill (ink/paper come later)
-    if rng.random() < 0.5:
+    # affine: shear and anisotropic scale (slanted handwriting, condensed fonts), white fill
+    if rng.random() < (p["hand_affine_prob"] if hand else p["affine_prob"]):
+        sh = rng.uniform(-p["shear"], p["shear"])
+        sx = rng.uniform(0.8, 1.2)
+        w, h = im.width, im.height
+        nw = max(4, int(w * sx + abs(sh) * h))
+        # output (x, y) samples input (a x + b y + c, y)
+        c = -sh * h if sh > 0 else 0.0
+        im = im.transform((nw, h), Image.AFFINE, (1 / sx, sh / sx, c / sx, 0, 1, 0), resample=Image.BILINEAR, fillcolor=255)
+    # small rotation, white fill (ink/paper come later)
+    if rng.random() < p["rotate_prob"]:
         pad = int(0.1 * im.height) + 2
         canvas = Image.new("L", (im.width + 2 * pad, im.height + 2 * pad), 255)
         canvas.paste(im, (pad, pad))
-        im = canvas.rotate(rng.uniform(-5, 5), resample=Image.BILINEAR, expand=True, fillcolor=255)
-    if rng.random() < 0.3:
-        im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.3)))
+        im = canvas.rotate(rng.uniform(-p["rotate_deg"], p["rotate_deg"]), resample=Image.BILINEAR, expand=True, fillcolor=255)
+    if rng.random() < p["blur_prob"]:
+        im = im.filter(ImageFilter.GaussianBlur(rng.uniform(*p["blur"])))
     x = np.asarray(im, dtype=np.float32) / 255.0  # 1 = paper, 0 = ink
     # ink and paper levels (colour change / inversion / low contrast)
+    col = p["colour"]
     u = rng.random()
-    if u < 0.3:
+    if u < col["dark_on_light"]:
         ink, paper = rng.uniform(0, 0.15), rng.uniform(0.85, 1)            # near black on white
-    elif u < 0.65:
+    elif u < col["dark_on_light"] + col["light_on_dark"]:
         ink, paper = rng.uniform(0.55, 1), rng.uniform(0, 0.5)             # light ink on dark paper
     else:
         ink, paper = rng.uniform(0, 1), rng.uniform(0, 1)                  # anything with contrast
-        while abs(ink - paper) < 0.25:
+        while abs(ink - paper) < col["min_contrast"]:
             ink, paper = rng.uniform(0, 1), rng.uniform(0, 1)
     x = ink + (paper - ink) * x
-    if rng.random() < 0.3:  # gamma (non-linear tone curves, e.g. screenshots)
-        x = np.clip(x, 0, 1) ** rng.uniform(0.6, 1.6)
-    if rng.random() < 0.2:  # uneven lighting
+    if rng.random() < p["gamma_prob"]:  # non-linear tone curves, e.g. screenshots
+        x = np.clip(x, 0, 1) ** rng.uniform(*p["gamma"])
+    if rng.random() < p["lighting_prob"]:  # uneven lighting
         h, w = x.shape
-        gx = np.linspace(-1, 1, w)[None, :] * rng.uniform(-0.15, 0.15)
-        gy = np.linspace(-1, 1, h)[:, None] * rng.uniform(-0.15, 0.15)
+        gx = np.linspace(-1, 1, w)[None, :] * rng.uniform(-p["lighting"], p["lighting"])
+        gy = np.linspace(-1, 1, h)[:, None] * rng.uniform(-p["lighting"], p["lighting"])
         x = x + gx + gy
-    if rng.random() < 0.4:
-        x = x + np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(0.01, 0.1), x.shape)
+    if rng.random() < p["noise_prob"]:
+        x = x + np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(*p["noise"]), x.shape)
     x = np.clip(x * 255.0, 0, 255).astype(np.uint8)
-    if rng.random() < 0.3:
+    if rng.random() < p["jpeg_prob"]:
         buf = io.BytesIO()
-        Image.fromarray(x).save(buf, format="JPEG", quality=rng.randint(15, 90))
+        Image.fromarray(x).save(buf, format="JPEG", quality=rng.randint(*p["jpeg_quality"]))
         x = np.asarray(Image.open(buf).convert("L"))
     return x
 
@@ -158,15 +170,16 @@ def to_input(g):
     return g.astype(np.float32) / 127.5 - 1.0
 
 
-def make_batch(samples, vocab, rng, aug_prob=0.0, max_tokens=250):
-    """Images padded (with each image's own background) to the batch's widest, targets padded with PAD."""
+def make_batch(samples, vocab, rng, aug=None, max_tokens=250):
+    """Images padded (with each image's own background) to the batch's widest, targets padded with PAD.
+    `aug`: the config's "augment" block (None or prob 0: no augmentation)."""
     ims = []
     for s in samples:
         g = s.load()
-        if aug_prob > 0 and rng.random() < aug_prob:
-            g = augment(g, rng, s.kind)
-        elif s.kind == "handwritten" and aug_prob > 0 and rng.random() < 0.5:
-            g = augment(g, rng, s.kind)
+        if aug and aug.get("prob", 0) > 0:
+            prob = aug.get("handwritten_prob", aug["prob"]) if s.kind == "handwritten" else aug["prob"]
+            if rng.random() < prob:
+                g = augment(g, rng, s.kind, aug)
         ims.append(prepare(g))
     W = max(8 * math.ceil(im.shape[1] / 8) for im in ims)
     x = np.empty((len(ims), 1, HEIGHT, W), dtype=np.float32)
@@ -183,26 +196,37 @@ def make_batch(samples, vocab, rng, aug_prob=0.0, max_tokens=250):
 
 
 class Batcher:
-    """Length-bucketed batches from a weighted mixture of sample lists, with a
-    curriculum on target length (short formulas first)."""
+    """Length-bucketed batches from a weighted mixture of sample lists, with a curriculum
+    on target length (short formulas first). Batch k is a pure function of (seed, k): a
+    resumed run sees exactly the batches it would have seen, and batches can be prepared
+    ahead of time in another process."""
 
     def __init__(self, groups, batch_size, seed):
         # groups: list of (samples, weight)
         self.groups = [(g, w) for g, w in groups if g]
         self.batch_size = batch_size
-        self.rng = random.Random(seed)
+        self.seed = seed
 
-    def next(self, max_len):
+    def rng(self, step):
+        return random.Random(self.seed * 1_000_003 + step)
+
+    def pick(self, step, max_len):
+        rng = self.rng(step)
         pool_w = [w for _, w in self.groups]
         picked = []
         tries = 0
         while len(picked) < self.batch_size * 8 and tries < self.batch_size * 400:
             tries += 1
-            g = self.rng.choices(self.groups, weights=pool_w)[0][0]
-            s = g[self.rng.randrange(len(g))]
+            g = rng.choices(self.groups, weights=pool_w)[0][0]
+            s = g[rng.randrange(len(g))]
             if s.n <= max_len:
                 picked.append(s)
         # bucket by image width so padding is small, then take one bucket
         picked.sort(key=lambda s: s.width)
-        k = self.rng.randrange(8)
-        return picked[k * self.batch_size:(k + 1) * self.batch_size]
+        k = rng.randrange(8)
+        return picked[k * self.batch_size:(k + 1) * self.batch_size], rng
+
+    def batch(self, step, max_len, vocab, aug=None):
+        samples, rng = self.pick(step, max_len)
+        x, y = make_batch(samples, vocab, rng, aug)
+        return x, y, len(samples)

@@ -1,20 +1,31 @@
-"""Train (or fine-tune) the image-to-LaTeX model; resumable; keeps the best checkpoint by validation.
+"""Train (or continue) an image-to-LaTeX model from a run config; resumable exactly.
 
-  /usr/bin/python3 training/ocr/train.py --run training/runs/narrow --mode narrow --steps 12000
-  /usr/bin/python3 training/ocr/train.py --run training/runs/augmented --mode augmented \
-      --init training/runs/narrow/best.pt --steps 9000
+  /usr/bin/python3 training/ocr/train.py --config training/configs/augmented.json \
+      --run training/campaign/augmented [--minutes 120] [--steps N]
 
-Re-running the same command resumes from <run>/last.pt. <run>/log.jsonl holds the
-training curve and every validation; <run>/best.pt the best checkpoint by the
-selection score (narrow: im2latex val; augmented: mean of im2latex val clean,
-val recoloured white-on-blue and CROHME validation). <run>/command.txt records
-the exact command and data of the run.
+Every hyper-parameter lives in the config (training/configs/*.json). The run folder holds:
+  config.json   the config in force, with the git commit and torch version (rewritten at each start)
+  last.pt       the resumable checkpoint: weights, AdamW moments (bf16, to stay ~20 MB), step,
+                RNG states, best score; written every `save_every_s`, at each validation and at the end
+  best.pt       the weights with the best validation score, and that score (weights only)
+  log.jsonl     the curve: training NLL every `log_every` steps, validation every `val.every`
+  command.txt   every command line that ran on this folder, with the step it started at
+Re-running the same command resumes from last.pt; log lines past the resumed step are dropped
+(no duplicate steps); the best score is read from best.pt itself, so a resumed run never
+overwrites a better best.pt. Batches are a pure function of (seed, step): a resumed run trains on
+exactly the batches an uninterrupted one would have.
+
+Selection score: the mean token similarity over the config's validation sets (narrow: im2latex
+val clean; augmented: also white-on-blue and CROHME validation).
 """
 import argparse
+import collections
 import json
 import math
+import multiprocessing as mp
 import os
 import random
+import subprocess
 import sys
 import time
 
@@ -23,10 +34,12 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from data import (BOS, EOS, PAD, Batcher, Vocab, build_vocab, make_batch, read_crohme, read_pack, to_input, CACHE)  # noqa: E402
+from data import (BOS, EOS, PAD, Batcher, Vocab, build_vocab, read_crohme, read_pack, to_input)  # noqa: E402
 from imageops import prepare, HEIGHT  # noqa: E402
 from metrics import token_edit_distance  # noqa: E402
 from model import ModelConfig, OCRModel, count_params  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 # torch 1.13 (Debian): oneDNN's conv backward sometimes returns NaN weight gradients
 # for the 1-channel first convolution (shared/docs/training-notes.md). That layer runs as
@@ -36,38 +49,47 @@ from model import ModelConfig, OCRModel, count_params  # noqa: E402
 
 def parse():
     p = argparse.ArgumentParser()
-    p.add_argument("--run", required=True)
-    p.add_argument("--mode", choices=["narrow", "augmented", "smoke"], required=True)
-    p.add_argument("--init", help="checkpoint to start from (fine-tuning)")
-    p.add_argument("--steps", type=int, default=10000)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--warmup", type=int, default=400)
-    p.add_argument("--val-every", type=int, default=1000)
-    p.add_argument("--log-every", type=int, default=50)
-    p.add_argument("--val-n", type=int, default=300, help="validation images per set (the first N of each)")
-    p.add_argument("--val-max-new", type=int, default=160)
-    p.add_argument("--save-every-s", type=int, default=300)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--config", required=True, help="training/configs/<name>.json")
+    p.add_argument("--run", required=True, help="run folder (created, or resumed from its last.pt)")
     p.add_argument("--minutes", type=float, default=0, help="stop (resumably) after this much wall time")
+    p.add_argument("--steps", type=int, help="override the config's total steps (the schedule's length)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                   help="override one config value, e.g. --set precision='\"fp32\"' --set optim.lr=5e-4")
     return p.parse_args()
 
 
-def lr_at(step, a):
-    if step < a.warmup:
-        return a.lr * (step + 1) / a.warmup
-    t = min(1.0, (step - a.warmup) / max(1, a.steps - a.warmup))
-    return a.lr * (0.03 + 0.97 * 0.5 * (1 + math.cos(math.pi * t)))
+def load_config(a):
+    cfg = json.load(open(a.config))
+    for kv in a.set:
+        key, val = kv.split("=", 1)
+        node = cfg
+        *path, last = key.split(".")
+        for k in path:
+            node = node[k]
+        node[last] = json.loads(val)
+    if a.steps:
+        cfg["steps"] = a.steps
+    return cfg
 
 
-def max_len_at(step, a):
-    """Curriculum: short formulas first, then longer."""
-    f = step / max(1, a.steps)
-    return 40 if f < 0.15 else 90 if f < 0.4 else 250
+def lr_at(step, c):
+    o = c["optim"]
+    if step < o["warmup"]:
+        return o["lr"] * (step + 1) / o["warmup"]
+    t = min(1.0, (step - o["warmup"]) / max(1, c["steps"] - o["warmup"]))
+    return o["lr"] * (o["lr_floor"] + (1 - o["lr_floor"]) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def loss_fn(logits, y, smoothing=0.1):
+def max_len_at(step, c):
+    """Curriculum: [[fraction of the run, max target tokens], ...] (short formulas first)."""
+    f = step / max(1, c["steps"])
+    for until, n in c["curriculum"]:
+        if f < until:
+            return n
+    return c["curriculum"][-1][1]
+
+
+def loss_fn(logits, y, smoothing):
     """Cross-entropy with label smoothing, masked by hand (torch 1.13's
     ignore_index + label_smoothing gives NaN gradients)."""
     logp = F.log_softmax(logits.float(), dim=-1)
@@ -90,7 +112,7 @@ WHITE_ON_BLUE = (1.0, (0x1e + 0x40 + 0xaf) / 3 / 255.0)
 
 
 @torch.no_grad()
-def evaluate(model, vocab, samples, transform=None, batch=32, max_new=200):
+def evaluate(model, vocab, samples, transform=None, batch=32, max_new=200, channels_last=False):
     model.eval()
     scores, exact = [], 0
     for i in range(0, len(samples), batch):
@@ -102,7 +124,10 @@ def evaluate(model, vocab, samples, transform=None, batch=32, max_new=200):
             bg = np.median(np.concatenate([im[:, 0], im[:, -1]]))
             x[j, 0] = to_input(np.full((HEIGHT, W), bg, dtype=np.uint8))
             x[j, 0, :, :im.shape[1]] = to_input(im)
-        outs = model.greedy(torch.from_numpy(x), BOS, EOS, max_new=max_new)
+        xt = torch.from_numpy(x)
+        if channels_last:
+            xt = xt.contiguous(memory_format=torch.channels_last)
+        outs = model.greedy(xt, BOS, EOS, max_new=max_new)
         for s, o in zip(chunk, outs):
             pred = vocab.decode(o).split()
             ref = s.latex.split()
@@ -113,145 +138,289 @@ def evaluate(model, vocab, samples, transform=None, batch=32, max_new=200):
     return {"ned": ned, "sim": 1 - ned, "exact": exact / max(1, len(samples)), "n": len(samples)}
 
 
+# ---------------------------------------------------------------- data
+def load_groups(c, vocab):
+    """The config's mixture as (samples, weight) groups."""
+    packs = {}
+    groups = []
+    for m in c["mixture"]:
+        if "crohme" in m:
+            g = read_crohme(m["crohme"], vocab)
+        else:
+            names = [m["pack"]] + m.get("extra_packs", [])
+            g = []
+            for name in names:
+                if name not in packs:
+                    packs[name] = read_pack(name, vocab)
+                g += packs[name]
+            if "source_prefix" in m:
+                g = [s for s in g if s.source.startswith(m["source_prefix"])]
+            if "source_not_prefix" in m:
+                g = [s for s in g if not s.source.startswith(m["source_not_prefix"])]
+        groups.append((g, m["weight"]))
+    return groups
+
+
+def load_vocab(c, run):
+    vocab_path = os.path.join(run, "vocab.json")
+    if os.path.exists(vocab_path):
+        return json.load(open(vocab_path))
+    if c.get("init"):
+        return torch.load(os.path.join(ROOT, c["init"]), map_location="cpu")["vocab"]
+    v = c["vocab"]
+    return build_vocab(min_count=v.get("min_count", 3), packs=v.get("packs"), crohme=v.get("crohme", True))
+
+
+# Batches are made in a worker process while the main process trains (the prefetch queue).
+_W = {}
+
+
+def _worker_init(c, tokens):
+    os.nice(5)  # the training threads come first; batches fill the gaps
+    torch.set_num_threads(1)
+    vocab = Vocab(tokens)
+    _W.update(c=c, vocab=vocab, batcher=Batcher(load_groups(c, vocab), c["batch"], c["seed"]))
+
+
+def _worker_batch(step):
+    c = _W["c"]
+    return (step,) + _W["batcher"].batch(step, max_len_at(step, c), _W["vocab"], c["augment"])
+
+
+class Prefetcher:
+    """Batch k for k = step, step+1, ... from `depth` batches ahead in one worker process;
+    depth 0 makes them inline."""
+
+    def __init__(self, c, tokens, start, depth):
+        self.c, self.depth, self.next_step = c, depth, start
+        self.pending = collections.deque()
+        if depth > 0:
+            # a fresh interpreter: the worker's BLAS starts single-threaded
+            os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+            self.pool = mp.get_context("spawn").Pool(1, initializer=_worker_init, initargs=(c, tokens))
+            os.environ.pop("OPENBLAS_NUM_THREADS", None)
+        else:
+            vocab = Vocab(tokens)
+            _W.update(c=c, vocab=vocab, batcher=Batcher(load_groups(c, vocab), c["batch"], c["seed"]))
+            self.pool = None
+
+    def get(self, step):
+        if self.pool is None:
+            return _worker_batch(step)[1:]
+        while len(self.pending) < self.depth + 1:
+            self.pending.append(self.pool.apply_async(_worker_batch, (self.next_step,)))
+            self.next_step += 1
+        got = self.pending.popleft().get()
+        assert got[0] == step, (got[0], step)
+        return got[1:]
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.terminate()
+
+
+# ---------------------------------------------------------------- checkpoints
+def git_commit():
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except Exception:
+        return None
+
+
+def compact_opt_state(opt):
+    """AdamW state with the moments in bf16: the committed checkpoint stays ~20 MB."""
+    sd = opt.state_dict()
+    state = {k: {n: (t.to(torch.bfloat16) if torch.is_tensor(t) and t.is_floating_point() and t.dim() > 0 else t)
+                 for n, t in v.items()} for k, v in sd["state"].items()}
+    return {"state": state, "param_groups": sd["param_groups"]}
+
+
+def restore_opt_state(opt, sd):
+    state = {k: {n: (t.float() if torch.is_tensor(t) and t.dtype == torch.bfloat16 else t) for n, t in v.items()}
+             for k, v in sd["state"].items()}
+    opt.load_state_dict({"state": state, "param_groups": sd["param_groups"]})
+
+
+def rng_states():
+    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+
+
+def set_rng_states(s):
+    torch.set_rng_state(s["torch"])
+    np.random.set_state(s["numpy"])
+    random.setstate(s["python"])
+
+
+def truncate_log(path, step):
+    """Keep the log's lines up to `step` (a resumed run writes the later ones again)."""
+    if not os.path.exists(path):
+        return 0
+    keep, dropped = [], 0
+    for line in open(path):
+        if not line.strip():
+            continue
+        if json.loads(line).get("step", 0) <= step:
+            keep.append(line if line.endswith("\n") else line + "\n")
+        else:
+            dropped += 1
+    with open(path + ".tmp", "w") as f:
+        f.writelines(keep)
+    os.replace(path + ".tmp", path)
+    return dropped
+
+
 # ---------------------------------------------------------------- main
 def main():
     a = parse()
-    torch.set_num_threads(a.threads)
+    c = load_config(a)
+    torch.set_num_threads(c["threads"])
     os.makedirs(a.run, exist_ok=True)
-    random.seed(a.seed)
-    np.random.seed(a.seed)
-    torch.manual_seed(a.seed)
+    random.seed(c["seed"])
+    np.random.seed(c["seed"])
+    torch.manual_seed(c["seed"])
 
-    vocab_path = os.path.join(a.run, "vocab.json")
-    if a.init:
-        init = torch.load(a.init, map_location="cpu")
-        tokens = init["vocab"]
-    elif os.path.exists(vocab_path):
-        tokens = json.load(open(vocab_path))
-    elif a.mode == "smoke":
-        tokens = build_vocab(min_count=1, packs=["smoke"], crohme=False)
-    else:
-        tokens = build_vocab()
-    json.dump(tokens, open(vocab_path, "w"))
+    tokens = load_vocab(c, a.run)
+    json.dump(tokens, open(os.path.join(a.run, "vocab.json"), "w"))
     vocab = Vocab(tokens)
+    mcfg = ModelConfig(vocab_size=len(vocab), **{**c["model"], "channels": tuple(c["model"]["channels"])})
+    model = OCRModel(mcfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=c["optim"]["lr"], weight_decay=c["optim"]["weight_decay"])
 
-    if a.mode == "smoke":
-        cfg = ModelConfig(vocab_size=len(vocab), d_model=64, n_heads=2, n_layers=1, d_ff=128, channels=(8, 16, 32), max_len=64)
-    elif a.init:
-        cfg = ModelConfig(**{**init["config"], "channels": tuple(init["config"]["channels"])})
+    # validation sets
+    val_sets = {}
+    if c["mode"] == "smoke":
+        val_sets["clean"] = (read_pack("smoke", vocab)[:c["val"]["n"]], None)
     else:
-        cfg = ModelConfig(vocab_size=len(vocab))
-    model = OCRModel(cfg)
-    if a.init:
-        model.load_state_dict(init["model"])
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
-
-    # data
-    if a.mode == "smoke":
-        groups = [(read_pack("smoke", vocab), 1.0)]
-        val_sets = {"clean": (read_pack("smoke", vocab)[:32], None)}
-    else:
-        printed = read_pack("printed", vocab)
         val = read_pack("val-500", vocab)
-        val_sets = {"clean": (val, None)}
-        groups = [(printed, 1.0)]
-        if a.mode == "augmented":
-            fonts = read_pack("fonts", vocab)
-            if os.path.exists(os.path.join(CACHE, "renders", "fonts-stix2", "index.jsonl")):
-                fonts += read_pack("fonts-stix2", vocab)
-            hand = read_crohme("train", vocab)
-            # arXiv formulas look most like the benchmark (im2latex-100k): a larger share than their count
-            arxiv = [s for s in printed if s.source.startswith("arxiv")]
-            other = [s for s in printed if not s.source.startswith("arxiv")]
-            groups = [(arxiv, 0.3), (other, 0.25), (fonts, 0.2), (hand, 0.25)]
-            val_sets["white_on_blue"] = (val, lambda g: recolour(g, *WHITE_ON_BLUE))
-            val_sets["crohme"] = (read_crohme("validation", vocab)[:500], None)
-    aug_prob = 0.8 if a.mode == "augmented" else 0.0
-    batcher = Batcher(groups, a.batch, a.seed)
+        for name in c["val"]["sets"]:
+            if name == "clean":
+                val_sets[name] = (val, None)
+            elif name == "white_on_blue":
+                val_sets[name] = (val, lambda g: recolour(g, *WHITE_ON_BLUE))
+            elif name == "crohme":
+                val_sets[name] = (read_crohme("validation", vocab)[:500], None)
 
-    state = {"step": 0, "best": -1.0, "best_step": -1, "seconds": 0.0}
-    last = os.path.join(a.run, "last.pt")
-    if os.path.exists(last):
+    state = {"step": 0, "best": -1.0, "best_step": -1, "seconds": 0.0, "samples": 0}
+    last, best_path, log_path = (os.path.join(a.run, f) for f in ("last.pt", "best.pt", "log.jsonl"))
+    resumed = os.path.exists(last)
+    if resumed:
         ck = torch.load(last, map_location="cpu")
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        state = ck["state"]
-        batcher.rng.setstate(ck["rng"])
-        print(f"resumed at step {state['step']}", flush=True)
-        with open(os.path.join(a.run, "command.txt"), "a") as f:
-            f.write(f"resumed at step {state['step']}: " + " ".join([sys.executable] + sys.argv) + "\n")
+        restore_opt_state(opt, ck["opt"])
+        state.update(ck["state"])
+        set_rng_states(ck["rng"])
+        dropped = truncate_log(log_path, state["step"])
+        print(f"resumed at step {state['step']} (dropped {dropped} log lines past it)", flush=True)
+    elif c.get("init"):
+        init = torch.load(os.path.join(ROOT, c["init"]), map_location="cpu")
+        missing, unexpected = model.load_state_dict(init["model"], strict=False)
+        assert not unexpected, unexpected
+        print(f"initialised from {c['init']} (new: {missing})", flush=True)
+        truncate_log(log_path, -1)
     else:
-        with open(os.path.join(a.run, "command.txt"), "w") as f:
-            f.write(" ".join([sys.executable] + sys.argv) + "\n")
-            f.write(json.dumps({"mode": a.mode, "groups": [(len(g), w) for g, w in groups], "aug_prob": aug_prob,
-                                "val": {k: len(v[0]) for k, v in val_sets.items()}, "params": count_params(model),
-                                "config": cfg.to_dict(), "init": a.init}) + "\n")
-    print(f"params {count_params(model):,}; vocab {len(vocab)}; groups {[len(g) for g, _ in groups]}", flush=True)
+        truncate_log(log_path, -1)
+    # the best score lives with best.pt: never trust an older copy in last.pt
+    if os.path.exists(best_path):
+        b = torch.load(best_path, map_location="cpu")
+        state["best"], state["best_step"] = b["state"]["best"], b["state"]["best_step"]
+    elif resumed:
+        state["best"], state["best_step"] = -1.0, -1
 
-    log = open(os.path.join(a.run, "log.jsonl"), "a")
+    if c["channels_last"]:
+        model = model.to(memory_format=torch.channels_last)
+    use_bf16 = c["precision"] == "bf16"
 
-    def save(path):
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state, "rng": batcher.rng.getstate(),
-                    "config": cfg.to_dict(), "vocab": vocab.tokens, "mode": a.mode}, path + ".tmp")
-        os.replace(path + ".tmp", path)
+    json.dump({**c, "git_commit": git_commit(), "torch": torch.__version__, "config_file": a.config,
+               "params": count_params(model), "started_at_step": state["step"]},
+              open(os.path.join(a.run, "config.json"), "w"), indent=1)
+    with open(os.path.join(a.run, "command.txt"), "a") as f:
+        f.write(f"step {state['step']}: " + " ".join([sys.executable] + sys.argv) + "\n")
+    print(f"params {count_params(model):,}; vocab {len(vocab)}; precision {c['precision']}; "
+          f"channels_last {c['channels_last']}", flush=True)
+
+    log = open(log_path, "a")
+
+    def checkpoint():
+        return {"model": model.state_dict(), "state": dict(state), "config": mcfg.to_dict(), "vocab": vocab.tokens,
+                "mode": c["mode"]}
+
+    def save_last():
+        ck = checkpoint()
+        ck.update(opt=compact_opt_state(opt), rng=rng_states())
+        torch.save(ck, last + ".tmp")
+        os.replace(last + ".tmp", last)
 
     def validate():
-        res = {k: evaluate(model, vocab, s[:a.val_n], t, max_new=a.val_max_new) for k, (s, t) in val_sets.items()}
+        v = c["val"]
+        res = {k: evaluate(model, vocab, s[:v["n"]], t, max_new=v["max_new"], channels_last=c["channels_last"])
+               for k, (s, t) in val_sets.items()}
         score = float(np.mean([r["sim"] for r in res.values()]))
-        entry = {"step": state["step"], "val": res, "score": score, "t": round(state["seconds"])}
+        entry = {"step": state["step"], "val": res, "score": score, "t": round(state["seconds"]), "samples": state["samples"]}
         if score > state["best"]:
             state["best"], state["best_step"] = score, state["step"]
-            save(os.path.join(a.run, "best.pt"))
+            torch.save(checkpoint(), best_path + ".tmp")
+            os.replace(best_path + ".tmp", best_path)
             entry["best"] = True
         log.write(json.dumps(entry) + "\n")
         log.flush()
         print("VAL", json.dumps(entry), flush=True)
 
+    pre = Prefetcher(c, tokens, state["step"], c.get("prefetch", 0))
+    smoothing, clip = c["loss"]["label_smoothing"], c["optim"]["clip"]
     model.train()
-    rng = random.Random(a.seed + state["step"])
     t_start = time.time()
     t_save = time.time()
     t_seg = time.time()
-    seg_samples, seg_loss, seg_n = 0, 0.0, 0
-    while state["step"] < a.steps:
-        step = state["step"]
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, a)
-        samples = batcher.next(max_len_at(step, a))
-        x, y = make_batch(samples, vocab, rng, aug_prob)
-        x, y = torch.from_numpy(x), torch.from_numpy(y)
-        logits = model(x, y[:, :-1])
-        loss, nll = loss_fn(logits, y[:, 1:])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        bad = any(p.grad is not None and not torch.isfinite(p.grad).all() for p in model.parameters())
-        if bad or not torch.isfinite(loss):
-            print(f"step {step}: non-finite loss/gradient, batch skipped", flush=True)
-        else:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-        state["step"] += 1
-        seg_samples += len(samples)
-        seg_loss += float(nll)
-        seg_n += 1
-        if state["step"] % a.log_every == 0:
-            dt = time.time() - t_seg
-            state["seconds"] += dt
-            entry = {"step": state["step"], "nll": round(seg_loss / seg_n, 4), "lr": round(lr_at(step, a), 6),
-                     "samples_per_s": round(seg_samples / dt, 1), "max_len": max_len_at(step, a), "t": round(state["seconds"])}
-            log.write(json.dumps(entry) + "\n")
-            log.flush()
-            print(json.dumps(entry), flush=True)
-            t_seg, seg_samples, seg_loss, seg_n = time.time(), 0, 0.0, 0
-        if state["step"] % a.val_every == 0 or state["step"] == a.steps:
-            validate()
-            t_seg = time.time()
-        if time.time() - t_save > a.save_every_s:
-            save(last)
-            t_save = time.time()
-        if a.minutes and time.time() - t_start > a.minutes * 60:
-            break
-    save(last)
+    seg_samples, seg_loss, seg_n, seg_wait = 0, 0.0, 0, 0.0
+    try:
+        while state["step"] < c["steps"]:
+            step = state["step"]
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, c)
+            tw = time.time()
+            x, y, n = pre.get(step)
+            seg_wait += time.time() - tw
+            x, y = torch.from_numpy(x), torch.from_numpy(y)
+            if c["channels_last"]:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                logits = model(x, y[:, :-1])
+            loss, nll = loss_fn(logits, y[:, 1:], smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            bad = any(p.grad is not None and not torch.isfinite(p.grad).all() for p in model.parameters())
+            if bad or not torch.isfinite(loss):
+                print(f"step {step}: non-finite loss/gradient, batch skipped", flush=True)
+            else:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+                opt.step()
+            state["step"] += 1
+            state["samples"] += n
+            seg_samples += n
+            seg_loss += float(nll)
+            seg_n += 1
+            if state["step"] % c["log_every"] == 0:
+                dt = time.time() - t_seg
+                state["seconds"] += dt
+                entry = {"step": state["step"], "nll": round(seg_loss / seg_n, 4), "lr": round(lr_at(step, c), 6),
+                         "samples_per_s": round(seg_samples / dt, 1), "data_wait": round(seg_wait / dt, 3),
+                         "max_len": max_len_at(step, c), "t": round(state["seconds"])}
+                log.write(json.dumps(entry) + "\n")
+                log.flush()
+                print(json.dumps(entry), flush=True)
+                t_seg, seg_samples, seg_loss, seg_n, seg_wait = time.time(), 0, 0.0, 0, 0.0
+            if state["step"] % c["val"]["every"] == 0 or state["step"] == c["steps"]:
+                validate()
+                save_last()
+                t_seg, t_save = time.time(), time.time()
+            if time.time() - t_save > c["save_every_s"]:
+                save_last()
+                t_save = time.time()
+            if a.minutes and time.time() - t_start > a.minutes * 60:
+                break
+    finally:
+        pre.close()
+    save_last()
     print(f"stopped at step {state['step']}; best score {state['best']:.4f} at step {state['best_step']}", flush=True)
 
 
