@@ -1,15 +1,18 @@
 /**
  * Accuracy of a model on an evaluation set, with the app's own loading code.
  *
- *   npm run eval -- --model <id|folder> --set <name> [--dtype fp32|q8|fp16] [--limit N] [--save]
- *   npm run eval -- --all [--limit N] [--force] all built-in models x sets x dtypes (resumes: keeps
- *                                               saved results unless --force); rewrites the
+ *   npm run eval -- --model <id|folder> --set <name> [--dtype fp32|q8|fp16] [--beams N] [--limit N] [--save]
+ *   npm run eval -- --all [--beams N] [--limit N] [--force]  all built-in models x sets x dtypes (resumes:
+ *                                               keeps saved results unless --force); rewrites the
  *                                               results table in models/README.md
  *
  * Metrics (over canonical tokens, src/latex/tokens.ts): exact match, normalised token edit
  * distance (mean), token similarity (1 - NED), corpus BLEU-4, and render equality (KaTeX
- * renders prediction and reference to identical MathML). --save writes
- * models/<id>/eval/<set>.<dtype>.json (the table is built from these files).
+ * renders prediction and reference to identical MathML). --beams N decodes with beam width N
+ * (src/model/beam.ts; default DEFAULT_NUM_BEAMS). --save writes models/<id>/eval/<set>.<dtype>.json
+ * for width 1 (greedy; the files made before beam search are such) and
+ * <set>.<dtype>.beams<N>.json for wider beams, so widths never overwrite each other; the tables
+ * are built from the files of the default width.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,12 +22,17 @@ import { recognize } from '../src/model/engine.ts';
 import { normalizeTokens } from '../src/latex/tokens.ts';
 import { bleu4, normalizedEditDistance } from '../src/metrics/tokens.ts';
 import { renderMathml } from '../src/render/katex.ts';
+import { checkNumBeams, DEFAULT_NUM_BEAMS, MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
 
 export interface EvalResult {
   model: string;
   set: string;
   dtype: Dtype;
+  /** Beam width (1 = greedy); absent in files written before beam search, which are greedy. */
+  numBeams?: number;
+  /** Set when the model could not be beam-searched and was decoded greedily. */
+  fellBackReason?: string;
   n: number;
   exact: number;
   ned: number;
@@ -42,7 +50,7 @@ function mathml(latex: string): string | null {
   return m ? m.replace(/<annotation[^>]*>[\s\S]*?<\/annotation>/g, '') : null;
 }
 
-export async function evaluate(modelId: string, setName: string, dtype: Dtype, limit = Infinity, log = true): Promise<EvalResult> {
+export async function evaluate(modelId: string, setName: string, dtype: Dtype, limit = Infinity, log = true, numBeams = DEFAULT_NUM_BEAMS): Promise<EvalResult> {
   const model = await openModel(modelId, 'cpu', dtype);
   const items = (await evalSet(setName).items()).slice(0, limit);
   const preds: string[][] = [];
@@ -51,10 +59,12 @@ export async function evaluate(modelId: string, setName: string, dtype: Dtype, l
   let exact = 0;
   let renderEqual = 0;
   let nedSum = 0;
+  let fellBackReason: string | undefined;
   const ms: number[] = [];
   const t0 = Date.now();
   for (const [i, item] of items.entries()) {
-    const p = await recognize(tjs, model, await item.load());
+    const p = await recognize(tjs, model, await item.load(), { numBeams });
+    fellBackReason ??= p.decoding?.fellBackReason;
     ms.push(p.ms);
     const pt = normalizeTokens(p.latex);
     const rt = normalizeTokens(item.reference);
@@ -66,7 +76,7 @@ export async function evaluate(modelId: string, setName: string, dtype: Dtype, l
     const a = mathml(pt.join(' '));
     if (a !== null && a === mathml(rt.join(' '))) renderEqual++;
     samples.push({ id: item.id, reference: rt.join(' '), prediction: pt.join(' '), ned: Math.round(ned * 1000) / 1000 });
-    if (log && (i + 1) % 100 === 0) process.stderr.write(`  ${setName} ${dtype}: ${i + 1}/${items.length} (${((Date.now() - t0) / (i + 1)).toFixed(0)} ms/image)\n`);
+    if (log && (i + 1) % 100 === 0) process.stderr.write(`  ${setName} ${dtype} beams ${numBeams}: ${i + 1}/${items.length} (${((Date.now() - t0) / (i + 1)).toFixed(0)} ms/image)\n`);
   }
   await model.pipe.dispose?.();
   ms.sort((a, b) => a - b);
@@ -76,6 +86,8 @@ export async function evaluate(modelId: string, setName: string, dtype: Dtype, l
     model: path.basename(resolveModel(modelId)),
     set: setName,
     dtype,
+    numBeams,
+    ...(fellBackReason ? { fellBackReason } : {}),
     n,
     exact: r4(exact / n),
     ned: r4(nedSum / n),
@@ -88,10 +100,15 @@ export async function evaluate(modelId: string, setName: string, dtype: Dtype, l
   };
 }
 
+/** Where a result is kept: width 1 under the name results had before beam search, wider beams apart. */
+export function resultFile(model: string, set: string, dtype: Dtype, numBeams: number): string {
+  return path.join(MODELS_DIR, model, 'eval', `${set}.${dtype}${numBeams === 1 ? '' : `.beams${numBeams}`}.json`);
+}
+
 function save(r: EvalResult) {
-  const dir = path.join(MODELS_DIR, r.model, 'eval');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${r.set}.${r.dtype}.json`), JSON.stringify(r, null, 1) + '\n');
+  const file = resultFile(r.model, r.set, r.dtype, r.numBeams ?? 1);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(r, null, 1) + '\n');
 }
 
 const TABLE_SETS = ['im2latex-clean', 'im2latex-white-on-blue', 'im2latex-dark', 'im2latex-tinted', 'crohme-2014'];
@@ -119,8 +136,8 @@ export function resultsTable(): string {
   return rows.join('\n');
 }
 
-function readResult(model: string, set: string, dtype: Dtype): EvalResult | null {
-  const f = path.join(MODELS_DIR, model, 'eval', `${set}.${dtype}.json`);
+function readResult(model: string, set: string, dtype: Dtype, numBeams = DEFAULT_NUM_BEAMS): EvalResult | null {
+  const f = resultFile(model, set, dtype, numBeams);
   return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as EvalResult) : null;
 }
 
@@ -202,9 +219,20 @@ export function writeTable(): void {
   replaceBlock(path.join(MODELS_DIR, '..', 'README.md'), 'models-table', `${stamp}\n\n${summaryTable()}`);
 }
 
+const USAGE = `usage: npm run eval -- --model <id|folder> --set <${EVAL_SETS.map((s) => s.name).join('|')}> [--dtype fp32|q8|fp16] [--beams ${MIN_BEAMS}-${MAX_BEAMS}] [--limit N] [--save]
+       npm run eval -- --all [--beams ${MIN_BEAMS}-${MAX_BEAMS}] [--limit N] [--force]
+       npm run eval -- --table`;
+
 async function main() {
   const { flags } = parseArgs(process.argv.slice(2));
   const limit = flags.limit ? Number(flags.limit) : Infinity;
+  let numBeams = DEFAULT_NUM_BEAMS;
+  try {
+    if (flags.beams !== undefined) numBeams = checkNumBeams(flags.beams);
+  } catch (e) {
+    console.error(`--beams: ${e instanceof Error ? e.message : e}\n${USAGE}`);
+    process.exit(2);
+  }
   if (flags.all) {
     // fp32 of every model first (the headline numbers), then q8, then fp16, so a run cut short
     // still has the most important rows. Results already saved for the same set size are kept
@@ -213,12 +241,12 @@ async function main() {
       for (const model of ['narrow', 'augmented']) {
         // fp16 is for WebGPU; on the CPU it is checked on the clean set only (slow there)
         for (const set of dtype === 'fp16' ? ['im2latex-clean'] : TABLE_SETS) {
-          const done = readResult(model, set, dtype);
+          const done = readResult(model, set, dtype, numBeams);
           if (done && !flags.force && done.n === Math.min(limit, (await evalSet(set).items()).length)) {
-            console.error(`  ${model} ${set} ${dtype}: kept (n=${done.n}; --force to redo)`);
+            console.error(`  ${model} ${set} ${dtype} beams ${numBeams}: kept (n=${done.n}; --force to redo)`);
             continue;
           }
-          const r = await evaluate(model, set, dtype, limit);
+          const r = await evaluate(model, set, dtype, limit, true, numBeams);
           save(r);
           writeTable();
           const { samples: _s, ...summary } = r;
@@ -236,10 +264,10 @@ async function main() {
     return;
   }
   if (!flags.model || !flags.set) {
-    console.error(`usage: npm run eval -- --model <id|folder> --set <${EVAL_SETS.map((s) => s.name).join('|')}> [--dtype fp32|q8|fp16] [--limit N] [--save]\n       npm run eval -- --all [--limit N]\n       npm run eval -- --table`);
+    console.error(USAGE);
     process.exit(2);
   }
-  const r = await evaluate(String(flags.model), String(flags.set), (flags.dtype as Dtype) ?? 'fp32', limit);
+  const r = await evaluate(String(flags.model), String(flags.set), (flags.dtype as Dtype) ?? 'fp32', limit, true, numBeams);
   if (flags.save) save(r);
   const { samples: _s, ...summary } = r;
   console.log(JSON.stringify(summary, null, 1));

@@ -57,8 +57,9 @@ function card(id: string): string {
   const evals = fs.existsSync(path.join(dir, 'eval')) ? fs.readdirSync(path.join(dir, 'eval')).filter((f) => f.endsWith('.json')) : [];
   const results = evals
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, 'eval', f), 'utf8')) as EvalResult)
-    .sort((a, b) => a.dtype.localeCompare(b.dtype) || a.set.localeCompare(b.set))
-    .map((r) => `| ${r.set} | ${r.dtype} | ${r.n} | ${(100 * r.exact).toFixed(1)}% | ${r.ned.toFixed(3)} | ${r.bleu4.toFixed(3)} | ${(100 * r.renderEqual).toFixed(1)}% | ${r.medianMs} |`);
+    .sort((a, b) => a.dtype.localeCompare(b.dtype) || a.set.localeCompare(b.set) || (a.numBeams ?? 1) - (b.numBeams ?? 1))
+    // results of wider beams (npm run eval -- --beams N) are named as such; the others are greedy
+    .map((r) => `| ${r.set}${(r.numBeams ?? 1) > 1 ? ` (beam width ${r.numBeams})` : ''} | ${r.dtype} | ${r.n} | ${(100 * r.exact).toFixed(1)}% | ${r.ned.toFixed(3)} | ${r.bleu4.toFixed(3)} | ${(100 * r.renderEqual).toFixed(1)}% | ${r.medianMs} |`);
   return `# ${d.title}
 
 ${d.summary}

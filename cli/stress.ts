@@ -1,6 +1,6 @@
 /**
  * npm run stress -- --model <id|folder> [--model <id2>] --vary <variable> [--from <a>] [--to <b>] [--steps <n>]
- *                   [--reference <latex>] [--device cpu] [--dtype fp32|q8|fp16] <image>
+ *                   [--reference <latex>] [--device cpu] [--dtype fp32|q8|fp16] [--beams N] <image>
  *
  * One-variable stress test in Node: the image is perturbed at each step (the app's
  * own perturbation code) and recognised by each model. Prints CSV on stdout:
@@ -10,7 +10,8 @@
  * edit_distance is the normalised token edit distance to --reference, or, without
  * one, to that model's step-0 prediction. Rows are printed as they are computed.
  * `--vary invert` blends from the image to its inverse. Variables: see
- * src/perturb/variables.ts (stroke width needs a drawing, so not here).
+ * src/perturb/variables.ts (stroke width needs a drawing, so not here). --beams N decodes
+ * with beam width N (src/model/beam.ts) instead of greedily.
  */
 import { openModel, readImage, parseArgs, tjs } from './common.ts';
 import { recognize, type EngineModel } from '../src/model/engine.ts';
@@ -19,9 +20,10 @@ import { SWEEP_VARIABLES, sweepVariable } from '../src/perturb/variables.ts';
 import { runSweep, type SweepModel } from '../src/research/sweep.ts';
 import { CSV_HEADER, csvRow } from '../src/research/export.ts';
 import { MAX_SWEEP_STEPS } from '../src/research/config.ts';
+import { checkNumBeams, DEFAULT_NUM_BEAMS, MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
 import type { Device, Dtype } from '../src/worker-api/ocr.ts';
 
-const USAGE = `usage: npm run stress -- --model <id|folder> [--model <id2>] --vary <variable> [--from <a>] [--to <b>] [--steps <n>] [--reference <latex>] [--device cpu] [--dtype fp32|q8|fp16] <image>
+const USAGE = `usage: npm run stress -- --model <id|folder> [--model <id2>] --vary <variable> [--from <a>] [--to <b>] [--steps <n>] [--reference <latex>] [--device cpu] [--dtype fp32|q8|fp16] [--beams ${MIN_BEAMS}-${MAX_BEAMS}] <image>
 variables: ${SWEEP_VARIABLES.filter((v) => !v.drawingOnly)
   .map((v) => `${v.id} (${v.from}..${v.to})`)
   .join(', ')}`;
@@ -59,10 +61,18 @@ async function main() {
   const reference = typeof flags.reference === 'string' && flags.reference !== 'true' ? flags.reference : '';
   const device = (flags.device as Device | undefined) ?? 'cpu';
   const dtype = flags.dtype as Dtype | undefined;
+  const numBeams = (() => {
+    try {
+      return flags.beams === undefined ? DEFAULT_NUM_BEAMS : checkNumBeams(flags.beams);
+    } catch (e) {
+      return fail(`--beams: ${e instanceof Error ? e.message : e}\n${USAGE}`);
+    }
+  })();
 
   const image = await readImage(positional[0]).catch((e) => fail(`${positional[0]}: ${e instanceof Error ? e.message : e}`, 1));
   const models: SweepModel[] = modelIds.map((id) => ({ key: id, label: id }));
   const loaded = new Map<string, EngineModel>();
+  const warned = new Set<string>(); // models that fell back to greedy (said once)
 
   console.log(CSV_HEADER.join(','));
   const result = await runSweep(
@@ -76,7 +86,12 @@ async function main() {
       recognize: async (m, img) => {
         const model = loaded.get(m.key);
         if (!model) throw new Error('model not loaded');
-        return recognize(tjs, model, img);
+        const p = await recognize(tjs, model, img, { numBeams });
+        if (p.decoding?.fellBackReason && !warned.has(m.key)) {
+          warned.add(m.key);
+          console.error(`${m.key}: ${p.decoding.fellBackReason}`);
+        }
+        return p;
       },
     },
     new AbortController().signal,

@@ -12,6 +12,7 @@ import { markPredictionShown } from './bench.ts';
 import { perturbWorker } from '../worker-api/perturb.ts';
 import { WorkerFailure } from '../worker-api/client.ts';
 import type { Raster } from '../image/raster.ts';
+import { DEFAULT_NUM_BEAMS } from '../model/beam.ts';
 
 const PERTURB_DEBOUNCE_MS = 80;
 
@@ -41,7 +42,7 @@ export function usePerturbedImage() {
 export function paneJob(state: AppState, pane: PaneConfig): { image: Raster; key: string } | null {
   const { input } = state;
   if (!input) return null;
-  const model = `${pane.modelKey}|${pane.device}|${pane.dtype ?? 'default'}`;
+  const model = `${pane.modelKey}|${pane.device}|${pane.dtype ?? 'default'}|beams ${pane.numBeams ?? DEFAULT_NUM_BEAMS}`;
   if (pane.variant === 'original') return { image: input.raster, key: `${input.id}|original|${model}` };
   const k = optionsKey(state.perturb);
   const p = state.perturbed;
@@ -91,11 +92,12 @@ export function useRecognition() {
           );
           loading = false;
           dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'running', loaded, progress: undefined } });
-          const prediction = await client.recognize({ ...req, image: job.image }, abort.signal);
+          const prediction = await client.recognize({ ...req, image: job.image, numBeams: pane.numBeams }, abort.signal);
+          const notes = [prediction.fallbackReason ?? loaded.fallbackReason, prediction.decoding?.fellBackReason].filter(Boolean);
           dispatch({
             type: 'paneResult',
             id: pane.id,
-            patch: { status: 'done', jobKey: job.key, prediction, loaded, note: prediction.fallbackReason ?? loaded.fallbackReason },
+            patch: { status: 'done', jobKey: job.key, prediction, loaded, note: notes.length ? notes.join(' ') : undefined },
           });
           markPredictionShown();
         } catch (e) {

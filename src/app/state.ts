@@ -37,6 +37,8 @@ export interface PaneConfig {
   modelKey: string;
   device: DeviceChoice;
   dtype?: Dtype;
+  /** Beam width; unset = DEFAULT_NUM_BEAMS (src/model/beam.ts). */
+  numBeams?: number;
 }
 
 export interface PaneResult {

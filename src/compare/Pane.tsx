@@ -8,6 +8,7 @@ import { DiffView } from './DiffView.tsx';
 import { LoadProgressBar } from './LoadProgressBar.tsx';
 import { TokenConfidence } from './TokenConfidence.tsx';
 import type { DeviceChoice, Dtype } from '../worker-api/ocr.ts';
+import { BEAM_WIDTHS, DEFAULT_NUM_BEAMS } from '../model/beam.ts';
 
 const DEVICES: { value: DeviceChoice; label: string }[] = [
   { value: 'auto', label: 'Auto (WebGPU on a GPU, else WASM)' },
@@ -80,6 +81,16 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
             ))}
           </select>
         </label>
+        <label>
+          Beam width
+          <select value={pane.numBeams ?? DEFAULT_NUM_BEAMS} onChange={(e) => update({ numBeams: Number(e.target.value) })}>
+            {BEAM_WIDTHS.map((w) => (
+              <option key={w} value={w}>
+                {w === 1 ? '1 (greedy)' : w}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
 
       {result?.status === 'loading' && <LoadProgressBar progress={result.progress} />}
@@ -92,7 +103,7 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
               ? 'Recognising…'
               : result.status === 'error'
                 ? 'Failed'
-                : `${p!.ms.toFixed(0)} ms on ${p!.device.toUpperCase()} (${p!.dtype})`}
+                : `${p!.ms.toFixed(0)} ms on ${p!.device.toUpperCase()} (${p!.dtype})${(p!.decoding?.numBeams ?? 1) > 1 ? `, beam width ${p!.decoding!.numBeams}` : ''}`}
       </div>
       {result?.note && <p className="pane-note">{result.note}</p>}
       {result?.status === 'error' && (

@@ -56,7 +56,8 @@ function EntryView({ entry, onRestore, onDelete }: { entry: HistoryEntry; onRest
             <li key={p.id}>
               <span className="hint">
                 Pane {p.id} · {p.modelLabel} · {p.variant === 'original' ? 'as given' : 'perturbed'}
-                {p.ranOn ? ` · ${p.ranOn.toUpperCase()}` : ''}:
+                {p.ranOn ? ` · ${p.ranOn.toUpperCase()}` : ''}
+                {p.numBeams && p.numBeams > 1 ? ` · beam width ${p.numBeams}` : ''}:
               </span>{' '}
               {p.status === 'done' ? <code>{p.latex || '(empty)'}</code> : <span className="bad">{p.error ?? 'failed'}</span>}
             </li>
@@ -120,7 +121,7 @@ export function HistoryPanel() {
       const panes: PaneConfig[] = entry.panes.map((p) => {
         const known = state.models.some((m) => m.key === p.modelKey);
         if (!known) gone.push(`${p.modelLabel} (Pane ${p.id})`);
-        return { id: p.id, variant: p.variant, modelKey: known ? p.modelKey : BUILTIN_MODELS[0].key, device: p.device, dtype: p.dtype };
+        return { id: p.id, variant: p.variant, modelKey: known ? p.modelKey : BUILTIN_MODELS[0].key, device: p.device, dtype: p.dtype, numBeams: p.numBeams };
       });
       dispatch({ type: 'setMode', mode: 'compare' });
       dispatch({

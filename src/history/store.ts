@@ -7,6 +7,7 @@
 import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
 import type { HistoryEntry, HistoryPane } from './types.ts';
 import type { Stroke } from '../draw/strokes.ts';
+import { BEAM_WIDTHS } from '../model/beam.ts';
 
 /** The storage the history lives in (values are structured-cloned, Blobs included). */
 export interface HistoryKV {
@@ -213,6 +214,7 @@ function parsePane(v: unknown): HistoryPane {
     modelLabel: isStr(p.modelLabel) ? p.modelLabel : p.modelKey,
     device: p.device as HistoryPane['device'],
     dtype: DTYPES.has(p.dtype as string) ? (p.dtype as HistoryPane['dtype']) : undefined,
+    numBeams: BEAM_WIDTHS.includes(p.numBeams as number) ? (p.numBeams as number) : undefined,
     status: p.status,
     latex: optional(p.latex, isStr),
     error: optional(p.error, isStr),

@@ -12,6 +12,8 @@ export interface HistoryPane {
   modelLabel: string;
   device: DeviceChoice;
   dtype?: Dtype;
+  /** Beam width chosen; absent = the default (and in entries made before beam search). */
+  numBeams?: number;
   status: 'done' | 'error';
   latex?: string;
   error?: string;

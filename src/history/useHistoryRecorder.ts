@@ -53,6 +53,7 @@ export function useHistoryRecorder() {
         modelLabel: model?.label ?? p.modelKey,
         device: p.device,
         dtype: p.dtype,
+        numBeams: p.numBeams,
         status: r.status === 'done' ? 'done' : 'error',
         latex: r.status === 'done' ? r.prediction?.latex : undefined,
         error: r.status === 'error' ? r.error : undefined,

@@ -8,6 +8,7 @@ import type * as TJS from '@huggingface/transformers';
 import type { Raster } from '../image/raster.ts';
 import { type PrepareSpec, prepareForModel } from '../image/prepare.ts';
 import type { Device, Dtype, LoadProgress, Prediction, TokenInfo } from '../worker-api/ocr.ts';
+import { beamSearch, checkNumBeams, logSoftmax, DEFAULT_LENGTH_PENALTY, DEFAULT_NUM_BEAMS, type BeamResult } from './beam.ts';
 
 export type Transformers = typeof TJS;
 // The pipeline object: typed loosely on purpose (transformers.js' own types for it are a large union).
@@ -114,31 +115,239 @@ function confidenceRecorder(topK: number) {
   return { processor, steps };
 }
 
-/** Recognise one image with a loaded model: prepare, generate, decode, report confidences. */
-export async function recognize(
-  tjs: Transformers,
-  model: EngineModel,
-  image: Raster,
-  opts: { maxNewTokens?: number; topK?: number } = {},
-): Promise<Prediction> {
+export interface RecognizeOptions {
+  maxNewTokens?: number;
+  /** Alternatives reported per token. */
+  topK?: number;
+  /** Beam width, MIN_BEAMS..MAX_BEAMS (src/model/beam.ts); 1 = greedy through generate(). */
+  numBeams?: number;
+  /** alpha of the beam score sum(log p) / length^alpha; default DEFAULT_LENGTH_PENALTY. */
+  lengthPenalty?: number;
+}
+
+/** What the processor makes of an image (pixel_values), and the prepared image itself. */
+export interface ModelInputs {
+  modelInput: Raster;
+  inputs: Record<string, TJS.Tensor>;
+}
+
+/** A decoded sequence: token ids after the start token, and for each the top tokens of its step. */
+export interface Decoded {
+  start: number;
+  ids: number[];
+  steps: { ids: number[]; probs: number[] }[];
+  /** Stopped at maxNewTokens without an end token. */
+  truncated: boolean;
+}
+
+/** Prepare an image and run the model's processor on it (the timed part starts before the processor). */
+export async function modelInputs(tjs: Transformers, model: EngineModel, image: Raster): Promise<ModelInputs> {
   const modelInput = prepareForModel(image, model.prepare);
   const raw = new tjs.RawImage(new Uint8ClampedArray(modelInput.data), modelInput.width, modelInput.height, 4);
+  return { modelInput, inputs: await model.pipe.processor(raw) };
+}
+
+/** The generation settings generate() would use: the model's config, its decoder's, then generation_config.json. */
+function generationSettings(model: EngineModel): Record<string, unknown> {
+  const m = model.pipe.model;
+  return { ...m?.config, ...m?.config?.decoder, ...m?.generation_config };
+}
+
+function maxNewTokensOf(model: EngineModel, opts: RecognizeOptions): number {
+  return opts.maxNewTokens ?? model.pipe.model?.generation_config?.max_new_tokens ?? DEFAULT_MAX_NEW_TOKENS;
+}
+
+/** Greedy decoding with transformers.js' own generate(): the measured, default path. */
+export async function greedyDecode(model: EngineModel, inputs: Record<string, TJS.Tensor>, opts: { maxNewTokens: number; topK?: number }): Promise<Decoded> {
   const rec = confidenceRecorder(opts.topK ?? 3);
-  const maxNew = opts.maxNewTokens ?? model.pipe.model?.generation_config?.max_new_tokens ?? DEFAULT_MAX_NEW_TOKENS;
+  const out = (await model.pipe.model.generate({ ...inputs, max_new_tokens: opts.maxNewTokens, logits_processor: [rec.processor] })) as TJS.Tensor;
+  const seq = (out.tolist() as bigint[][])[0].map(Number);
+  const eos = normaliseIds(generationSettings(model).eos_token_id);
+  const ids = seq.slice(1); // seq[0] is the decoder start token; step k produced seq[k + 1]
+  return { start: seq[0], ids, steps: rec.steps.slice(0, ids.length), truncated: ids.length >= opts.maxNewTokens && !eos.includes(ids[ids.length - 1]) };
+}
+
+const CACHE_INPUT = /^past_key_values\.\d+\.(key|value)$/;
+
+/**
+ * Why this model cannot be decoded by beamDecode(), or null if it can. Beam search drives the
+ * decoder session itself and reorders its self-attention cache between steps, so it needs the
+ * built-in models' layout (training/ocr/export.py): an encoder, and a decoder taking only
+ * input_ids, encoder_hidden_states and past_key_values.N.key/value, returning logits and
+ * present.N.key/value, with a free batch axis. Settings that make generate() change the logits
+ * (repetition penalty, forced or suppressed tokens...) are not applied by the search, so a
+ * model that asks for them is decoded greedily rather than differently from what it asks.
+ */
+export function beamUnsupported(model: EngineModel): string | null {
+  const m = model.pipe.model;
+  if (!m?.config?.is_encoder_decoder) return 'the model is not an encoder-decoder';
+  const enc = m.sessions?.model;
+  const dec = m.sessions?.decoder_model_merged;
+  if (!enc || !dec) return 'the model has no encoder_model and decoder_model_merged pair';
+  const inputs: string[] = dec.inputNames ?? [];
+  const outputs: string[] = dec.outputNames ?? [];
+  const other = inputs.filter((n) => n !== 'input_ids' && n !== 'encoder_hidden_states' && !CACHE_INPUT.test(n));
+  if (other.length) return `its decoder also takes ${other.join(', ')} (beam search handles a decoder with input_ids, encoder_hidden_states and past_key_values.N.key/value only)`;
+  const cache = inputs.filter((n) => CACHE_INPUT.test(n));
+  if (!inputs.includes('input_ids') || !inputs.includes('encoder_hidden_states') || cache.length === 0) return 'its decoder has no self-attention cache (past_key_values.N.key/value)';
+  const missing = ['logits', ...cache.map((n) => n.replace('past_key_values', 'present'))].filter((n) => !outputs.includes(n));
+  if (missing.length) return `its decoder does not return ${missing.join(', ')}`;
+  const batch = (dec.inputMetadata as { name: string; shape?: unknown[] }[] | undefined)?.find((x) => x.name === 'input_ids')?.shape?.[0];
+  if (typeof batch === 'number' && batch !== -1) return `its decoder has a fixed batch size (${batch})`;
+  const g = generationSettings(model);
+  const set = (k: string, unset: unknown = null) => g[k] !== undefined && g[k] !== null && g[k] !== unset;
+  const processors = [
+    set('repetition_penalty', 1) && 'repetition_penalty',
+    set('no_repeat_ngram_size', 0) && 'no_repeat_ngram_size',
+    set('bad_words_ids') && 'bad_words_ids',
+    set('min_length', 0) && 'min_length',
+    set('min_new_tokens', 0) && 'min_new_tokens',
+    set('forced_bos_token_id') && 'forced_bos_token_id',
+    set('forced_eos_token_id') && 'forced_eos_token_id',
+    set('suppress_tokens') && 'suppress_tokens',
+    set('begin_suppress_tokens') && 'begin_suppress_tokens',
+    typeof g.guidance_scale === 'number' && g.guidance_scale > 1 && 'guidance_scale',
+  ].filter(Boolean);
+  if (processors.length) return `its generation_config sets ${processors.join(', ')}, which beam search does not apply`;
+  return null;
+}
+
+type Cache = Record<string, TJS.Tensor>;
+
+function onGpu(t: TJS.Tensor): boolean {
+  return t.location === 'gpu-buffer';
+}
+
+/** A tensor's values on the CPU; a GPU buffer (WebGPU keeps present.* there) is downloaded and freed. */
+async function cpuData(t: TJS.Tensor): Promise<TJS.DataArray> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return onGpu(t) ? ((await (t as any).ort_tensor.getData(true)) as TJS.DataArray) : t.data;
+}
+
+/** Rows `rows` of `t` along its first axis (rows may repeat), as a new CPU tensor of the same type. */
+async function gatherRows(tjs: Transformers, t: TJS.Tensor, rows: readonly number[]): Promise<TJS.Tensor> {
+  const data = await cpuData(t);
+  const size = data.length / t.dims[0];
+  const Ctor = data.constructor as new (n: number) => TJS.DataArray;
+  const out = new Ctor(size * rows.length);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  rows.forEach((r, i) => (out as any).set((data as any).subarray(r * size, (r + 1) * size), i * size));
+  return new tjs.Tensor(t.type, out, [rows.length, ...t.dims.slice(1)]);
+}
+
+async function disposeCache(cache: Cache | null, keep?: Cache) {
+  const kept = new Set(Object.values(keep ?? {}));
+  for (const t of Object.values(cache ?? {})) if (onGpu(t) && !kept.has(t)) t.dispose();
+}
+
+/**
+ * Beam search over the model's own decoder session (src/model/beam.ts), on every device the
+ * pipeline was loaded on: the encoder runs once, through the same transformers.js helper
+ * generate() uses; each step runs the decoder once on all live beams (model.forward, which
+ * feeds the cache and, on the first step, makes the empty one), and between steps the cache
+ * rows are gathered for the beams kept. On WebGPU transformers.js keeps present.* on the GPU
+ * (preferredOutputLocation): when the beams continue in place the buffers are passed on
+ * untouched, otherwise they are read back, gathered on the CPU and uploaded with the next run
+ * (the built-in decoder's cache is small: 3 layers of 4 x 48 per token and beam).
+ */
+export async function beamDecode(
+  tjs: Transformers,
+  model: EngineModel,
+  inputs: Record<string, TJS.Tensor>,
+  opts: { numBeams: number; maxNewTokens: number; lengthPenalty?: number; topK?: number },
+): Promise<Decoded & { beam: BeamResult }> {
+  const why = beamUnsupported(model);
+  if (why) throw new Error(`beam search cannot run this model: ${why}`);
+  const m = model.pipe.model;
+  const g = generationSettings(model);
+  const start = Number(g.decoder_start_token_id ?? g.bos_token_id);
+  const eos = normaliseIds(g.eos_token_id);
+  if (!Number.isFinite(start)) throw new Error('the model names no decoder start token');
+  const cacheNames: string[] = m.sessions.decoder_model_merged.inputNames.filter((n: string) => CACHE_INPUT.test(n));
+
+  const { encoder_outputs: encoded } = await m._prepare_encoder_decoder_kwargs_for_generation({
+    inputs_tensor: inputs.pixel_values,
+    model_inputs: { ...inputs },
+    model_input_name: m.main_input_name,
+    generation_config: { guidance_scale: null },
+  });
+  // the encoder output, repeated for each batch size the beams need (one step at a time)
+  const repeated = new Map<number, TJS.Tensor>([[1, encoded]]);
+  const encoderFor = async (batch: number) => {
+    if (!repeated.has(batch)) repeated.set(batch, await gatherRows(tjs, encoded, Array(batch).fill(0)));
+    return repeated.get(batch)!;
+  };
+
+  const beam = await beamSearch<Cache>({
+    start: [start],
+    numBeams: opts.numBeams,
+    eos,
+    maxNewTokens: opts.maxNewTokens,
+    lengthPenalty: opts.lengthPenalty,
+    topK: opts.topK,
+    step: async (prefixes, cache) => {
+      const batch = prefixes.length;
+      // the first step feeds the whole start prefix; later ones the last token, the rest is cached
+      const ids = cache ? prefixes.map((p) => [p[p.length - 1]]) : prefixes;
+      const input = new tjs.Tensor('int64', BigInt64Array.from(ids.flat(), BigInt), [batch, ids[0].length]);
+      const out = await m.forward({ encoder_outputs: await encoderFor(batch), decoder_input_ids: input, past_key_values: cache });
+      const next: Cache = {};
+      for (const name of cacheNames) next[name] = out[name.replace('past_key_values', 'present')];
+      await disposeCache(cache, next);
+      const logits: TJS.Tensor = out.logits.type === 'float32' ? out.logits : out.logits.to('float32');
+      const [, steps, vocab] = logits.dims;
+      const data = logits.data as Float32Array;
+      const logProbs = prefixes.map((_, b) => logSoftmax(data.subarray((b * steps + steps - 1) * vocab, (b * steps + steps) * vocab)));
+      return { logProbs, state: next };
+    },
+    reorder: async (cache, parents) => {
+      if (parents.length === cache[cacheNames[0]].dims[0] && parents.every((p, i) => p === i)) return cache;
+      const next: Cache = {};
+      for (const name of cacheNames) next[name] = await gatherRows(tjs, cache[name], parents);
+      await disposeCache(cache);
+      return next;
+    },
+    release: (cache) => disposeCache(cache),
+  });
+  for (const [batch, t] of repeated) if (batch !== 1 && onGpu(t)) t.dispose();
+  return {
+    start,
+    ids: beam.tokens,
+    steps: beam.steps.map((s) => s.top),
+    truncated: !beam.finished,
+    beam,
+  };
+}
+
+/** Recognise one image with a loaded model: prepare, decode (greedy or beam search), report confidences. */
+export async function recognize(tjs: Transformers, model: EngineModel, image: Raster, opts: RecognizeOptions = {}): Promise<Prediction> {
+  const numBeams = checkNumBeams(opts.numBeams ?? DEFAULT_NUM_BEAMS);
+  const maxNew = maxNewTokensOf(model, opts);
+  const topK = opts.topK ?? 3;
+  // width 1 stays on generate() (what is benchmarked); a model beam search cannot drive falls back to it
+  const fellBackReason = numBeams > 1 ? beamUnsupported(model) : null;
   const t0 = performance.now();
-  const inputs = await model.pipe.processor(raw);
-  const ids = (await model.pipe.model.generate({ ...inputs, max_new_tokens: maxNew, logits_processor: [rec.processor] })) as TJS.Tensor;
+  const { modelInput, inputs } = await modelInputs(tjs, model, image);
+  let decoded: Decoded;
+  let decoding: NonNullable<Prediction['decoding']>;
+  if (numBeams > 1 && !fellBackReason) {
+    const lengthPenalty = opts.lengthPenalty ?? DEFAULT_LENGTH_PENALTY;
+    decoded = await beamDecode(tjs, model, inputs, { numBeams, maxNewTokens: maxNew, lengthPenalty, topK });
+    decoding = { numBeams, lengthPenalty };
+  } else {
+    decoded = await greedyDecode(model, inputs, { maxNewTokens: maxNew, topK });
+    decoding = fellBackReason
+      ? { numBeams: 1, fellBackReason: `Beam width ${numBeams} is not available for this model (${fellBackReason}); decoded greedily (width 1).` }
+      : { numBeams: 1 };
+  }
   const ms = performance.now() - t0;
   const tokenizer = model.pipe.tokenizer;
-  const seq = (ids.tolist() as bigint[][])[0].map(Number);
-  const eos = normaliseIds(model.pipe.model?.generation_config?.eos_token_id);
+  const eos = normaliseIds(generationSettings(model).eos_token_id);
   const special = new Set<number>(tokenizer.all_special_ids ?? []);
   const tokens: TokenInfo[] = [];
-  // seq[0] is the decoder start token; step k produced seq[k + 1]
-  for (let k = 0; k < rec.steps.length && k + 1 < seq.length; k++) {
-    const id = seq[k + 1];
-    if (special.has(id) || eos.includes(id)) continue;
-    const step = rec.steps[k];
+  decoded.ids.forEach((id, k) => {
+    const step = decoded.steps[k];
+    if (!step || special.has(id) || eos.includes(id)) return;
     const pos = step.ids.indexOf(id);
     tokens.push({
       text: tokenizer.decode([id], { skip_special_tokens: true }),
@@ -146,14 +355,12 @@ export async function recognize(
       alternatives: step.ids
         .map((alt, j) => ({ id: alt, prob: step.probs[j] }))
         .filter((a) => a.id !== id)
-        .slice(0, opts.topK ?? 3)
+        .slice(0, topK)
         .map((a) => ({ text: tokenizer.decode([a.id], { skip_special_tokens: false }), prob: a.prob })),
     });
-  }
-  const latex = (tokenizer.decode(seq, { skip_special_tokens: true }) as string).trim();
-  const generated = seq.length - 1;
-  const truncated = generated >= maxNew && !eos.includes(seq[seq.length - 1]);
-  return { latex, tokens, ms, device: model.device, dtype: model.dtype, truncated, modelInput };
+  });
+  const latex = (tokenizer.decode([decoded.start, ...decoded.ids], { skip_special_tokens: true }) as string).trim();
+  return { latex, tokens, ms, device: model.device, dtype: model.dtype, truncated: decoded.truncated, modelInput, decoding };
 }
 
 function normaliseIds(v: unknown): number[] {

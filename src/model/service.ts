@@ -141,7 +141,7 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
     recognize(req) {
       return serial(async () => {
         const { model } = await getModel(req);
-        const p = await recognize(tjs, model, req.image, { maxNewTokens: req.maxNewTokens });
+        const p = await recognize(tjs, model, req.image, { maxNewTokens: req.maxNewTokens, numBeams: req.numBeams });
         return { ...p, fallbackReason: model.fallbackReason };
       });
     },

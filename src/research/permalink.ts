@@ -11,6 +11,7 @@ import type { Stroke } from '../draw/strokes.ts';
 import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
 import type { DeviceChoice, Dtype } from '../worker-api/ocr.ts';
 import { MAX_SWEEP_MODELS, MAX_SWEEP_STEPS, type ResearchConfig } from './config.ts';
+import { checkNumBeams } from '../model/beam.ts';
 
 export const PERMALINK_VERSION = 1;
 
@@ -19,6 +20,7 @@ export interface PermalinkPane {
   modelKey: string;
   device: DeviceChoice;
   dtype?: Dtype;
+  numBeams?: number;
 }
 
 export interface PermalinkState {
@@ -193,7 +195,8 @@ export function encodePermalink(s: PermalinkState): string {
       if (v !== undefined && v !== DEFAULT_PERTURB[k]) q.set(`p.${k}`, encodeValue(v));
     }
   }
-  for (const p of s.panes ?? []) q.append('pane', [p.variant, p.modelKey, p.device, p.dtype ?? ''].join('~'));
+  // a fifth field, the beam width, only when set (links made before it existed have four)
+  for (const p of s.panes ?? []) q.append('pane', [p.variant, p.modelKey, p.device, p.dtype ?? '', ...(p.numBeams !== undefined ? [p.numBeams] : [])].join('~'));
   if (s.mode) q.set('mode', s.mode);
   if (s.research) {
     const r = s.research;
@@ -272,9 +275,21 @@ export function decodePermalink(hash: string, opts: { variables?: readonly strin
 
   const panes: PermalinkPane[] = [];
   for (const raw of q.getAll('pane').slice(0, MAX_PANES)) {
-    const [variant, modelKey, device, dtype] = raw.split('~');
-    if ((variant === 'original' || variant === 'perturbed') && MODEL_KEY_RE.test(modelKey ?? '') && DEVICES.includes(device as DeviceChoice) && (!dtype || DTYPES.includes(dtype as Dtype))) {
-      panes.push({ variant, modelKey, device: device as DeviceChoice, ...(dtype ? { dtype: dtype as Dtype } : {}) });
+    const [variant, modelKey, device, dtype, beams] = raw.split('~');
+    let numBeams: number | undefined;
+    try {
+      numBeams = beams === undefined ? undefined : checkNumBeams(beams);
+    } catch {
+      numBeams = NaN;
+    }
+    if (
+      (variant === 'original' || variant === 'perturbed') &&
+      MODEL_KEY_RE.test(modelKey ?? '') &&
+      DEVICES.includes(device as DeviceChoice) &&
+      (!dtype || DTYPES.includes(dtype as Dtype)) &&
+      !Number.isNaN(numBeams)
+    ) {
+      panes.push({ variant, modelKey, device: device as DeviceChoice, ...(dtype ? { dtype: dtype as Dtype } : {}), ...(numBeams !== undefined ? { numBeams } : {}) });
     } else errors.push('A pane in the link is not valid and was left out.');
   }
   if (panes.length) state.panes = panes;

@@ -28,7 +28,7 @@ export function permalinkOf(state: AppState): { link: PermalinkState; notes: str
     if (state.perturb[k] !== DEFAULT_PERTURB[k]) (perturb as Record<string, unknown>)[k] = state.perturb[k];
   }
   if (Object.keys(perturb).length) link.perturb = perturb;
-  link.panes = state.panes.map((p) => ({ variant: p.variant, modelKey: p.modelKey, device: p.device, ...(p.dtype ? { dtype: p.dtype } : {}) }));
+  link.panes = state.panes.map((p) => ({ variant: p.variant, modelKey: p.modelKey, device: p.device, ...(p.dtype ? { dtype: p.dtype } : {}), ...(p.numBeams !== undefined ? { numBeams: p.numBeams } : {}) }));
   if (state.panes.some((p) => p.modelKey.startsWith('user:')) || state.research.models.some((m) => m.startsWith('user:'))) {
     notes.push('Models opened from your own files are not in the link; the built-in model is used in their place.');
   }
@@ -74,7 +74,10 @@ export function usePermalinkRestore() {
       };
       const restored: Extract<Action, { type: 'restore' }> = { type: 'restore', state: {} };
       const s = restored.state;
-      if (link.panes) s.panes = link.panes.map((p, i): PaneConfig => ({ id: i + 1, variant: p.variant, modelKey: modelKey(p.modelKey), device: p.device, ...(p.dtype ? { dtype: p.dtype } : {}) }));
+      if (link.panes)
+        s.panes = link.panes.map(
+          (p, i): PaneConfig => ({ id: i + 1, variant: p.variant, modelKey: modelKey(p.modelKey), device: p.device, ...(p.dtype ? { dtype: p.dtype } : {}), ...(p.numBeams !== undefined ? { numBeams: p.numBeams } : {}) }),
+        );
       if (link.research) s.research = { ...link.research, models: [...new Set(link.research.models.map(modelKey))] };
       if (link.mode) s.mode = link.mode;
       s.perturb = { ...DEFAULT_PERTURB, ...link.perturb };

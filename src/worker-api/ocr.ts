@@ -59,11 +59,24 @@ export interface Prediction {
   truncated: boolean;
   /** The image actually fed to the model (after preparation). */
   modelInput: Raster;
+  /** How the tokens were chosen (src/model/engine.ts); absent in predictions made before beam search existed. */
+  decoding?: Decoding;
+}
+
+export interface Decoding {
+  /** The beam width actually used: 1 = greedy. */
+  numBeams: number;
+  /** alpha of the beam score sum(log p) / length^alpha (beam search only). */
+  lengthPenalty?: number;
+  /** Set when a wider beam was asked for but the model cannot be beam-searched: why, and that greedy was used. */
+  fellBackReason?: string;
 }
 
 export interface RecognizeRequest extends LoadRequest {
   image: Raster;
   maxNewTokens?: number;
+  /** Beam width, MIN_BEAMS..MAX_BEAMS (src/model/beam.ts); default DEFAULT_NUM_BEAMS. */
+  numBeams?: number;
 }
 
 /** The onnxruntime build a worker runs: 'plain' WASM, 'jspi' or 'asyncify' (both WebGPU-capable), or 'node'. */

@@ -81,7 +81,7 @@ describe('permalink', () => {
     perturb: { ink: '#ffffff', paper: '#1e40af', invert: 0.25 },
     panes: [
       { variant: 'original', modelKey: 'builtin:narrow', device: 'wasm' },
-      { variant: 'perturbed', modelKey: 'hub:someone/latex-ocr.v2', device: 'auto', dtype: 'q8' },
+      { variant: 'perturbed', modelKey: 'hub:someone/latex-ocr.v2', device: 'auto', dtype: 'q8', numBeams: 3 },
     ],
     mode: 'research',
     research: { variable: 'colour', from: 0, to: 1, steps: 7, models: ['builtin:augmented', 'builtin:narrow'], device: 'webgpu' },
@@ -131,7 +131,17 @@ describe('permalink', () => {
     expect(errors.join('\n')).toMatch(/sweep settings/);
   });
 
-  it('checks the sweep variable against the known ones when given', () => {
+  it('a pane keeps its beam width; links without one still read; a width out of range drops the pane', () => {
+    expect(encodePermalink({ panes: [{ variant: 'original', modelKey: 'builtin:narrow', device: 'wasm', numBeams: 5 }] })).toContain('pane=original%7Ebuiltin%3Anarrow%7Ewasm%7E%7E5');
+    const { state, errors } = decodePermalink('v=1&pane=original~builtin:narrow~wasm~&pane=original~builtin:narrow~wasm~q8~8&pane=original~builtin:narrow~wasm~~9&pane=original~builtin:narrow~wasm~~two');
+    expect(state.panes).toEqual([
+      { variant: 'original', modelKey: 'builtin:narrow', device: 'wasm' },
+      { variant: 'original', modelKey: 'builtin:narrow', device: 'wasm', dtype: 'q8', numBeams: 8 },
+    ]);
+    expect(errors.filter((e) => /pane/.test(e))).toHaveLength(2);
+  });
+
+    it('checks the sweep variable against the known ones when given', () => {
     const hash = encodePermalink({ research: { variable: 'nope', from: 0, to: 1, steps: 3, models: ['builtin:narrow'], device: 'auto' } });
     expect(decodePermalink(hash, { variables: ['colour'] }).state.research).toBeUndefined();
     expect(decodePermalink(hash).state.research?.variable).toBe('nope');

@@ -45,7 +45,9 @@ def panel(draw, box, series, ylabel, font, x_label):
     if not pts:
         return
     xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    xlo, xhi = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+    xlo, xhi = min(xs), max(xs)
+    if xhi == xlo:
+        xlo, xhi = xlo - 1, xhi + 1
     ylo, yhi = min(ys), max(ys)
     pad = (yhi - ylo) * 0.05 or 0.05
     ylo, yhi = ylo - pad, yhi + pad
@@ -61,13 +63,15 @@ def panel(draw, box, series, ylabel, font, x_label):
         draw.text((fx(t) - 15, y1 + 6), label, fill=(0, 0, 0), font=font)
     draw.text((x0, y0 - 16), ylabel, fill=(0, 0, 0), font=font)
     ly = y0 + 6
+    lx = x1 - 40 - 6 * max(len(label) + 8 for label, _, _ in series)
     for label, colour, ps in series:
         if len(ps) > 1:
             draw.line([(fx(x), fy(y)) for x, y in ps], fill=colour, width=2)
         for x, y in ps[-1:]:
             draw.ellipse([fx(x) - 3, fy(y) - 3, fx(x) + 3, fy(y) + 3], fill=colour)
-        draw.line([(x1 - 210, ly + 6), (x1 - 190, ly + 6)], fill=colour, width=3)
-        draw.text((x1 - 185, ly), label, fill=(0, 0, 0), font=font)
+        last = f" ({ps[-1][1]:.3f})" if ps else ""
+        draw.line([(lx, ly + 6), (lx + 20, ly + 6)], fill=colour, width=3)
+        draw.text((lx + 25, ly), label + last, fill=(0, 0, 0), font=font)
         ly += 16
 
 
