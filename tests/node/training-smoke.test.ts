@@ -39,6 +39,32 @@ describe('training smoke test', () => {
     expect(log.some((e) => 'val' in e)).toBe(true);
   });
 
+  it('resumes exactly where it stopped: no duplicate log steps, and a better best.pt is never overwritten', () => {
+    // a copy of the run as if last.pt had been saved before best.pt improved: last.pt remembers
+    // no best yet (-1), best.pt holds a score no 60-step model reaches. Trusting last.pt's copy
+    // of the score would let the next validation overwrite best.pt.
+    const dir = path.join(work, 'resume');
+    fs.cpSync(path.join(work, 'run'), dir, { recursive: true });
+    const setBest = (file: string, score: number) =>
+      run(PY, ['-c', `import torch; p=${JSON.stringify(path.join(dir, file))}; ck=torch.load(p); ck['state']['best']=${score}; ck['state']['best_step']=7; torch.save(ck, p)`]);
+    setBest('best.pt', 0.99);
+    setBest('last.pt', -1);
+    const bestBefore = fs.readFileSync(path.join(dir, 'best.pt'));
+    const out = run(PY, ['training/ocr/train.py', '--config', 'training/configs/smoke.json', '--run', dir, '--steps', '60']);
+    expect(out).toMatch(/resumed at step 40/);
+    expect(out).not.toMatch(/non-finite/);
+    const log = fs.readFileSync(path.join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const trainSteps = log.filter((e) => 'nll' in e).map((e) => e.step as number);
+    expect(trainSteps).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(log.filter((e) => 'val' in e).map((e) => e.step)).toEqual([40, 60]);
+    expect(fs.readFileSync(path.join(dir, 'best.pt')).equals(bestBefore)).toBe(true);
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(cfg.started_at_step).toBe(40);
+    expect(cfg.torch).toMatch(/^1\./);
+    expect(cfg.git_commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(fs.readFileSync(path.join(dir, 'command.txt'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
   it('exports the transformers.js layout with every dtype', () => {
     for (const f of ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json']) {
       expect(fs.existsSync(path.join(work, 'model', f))).toBe(true);

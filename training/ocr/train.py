@@ -25,6 +25,7 @@ import math
 import multiprocessing as mp
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -73,11 +74,18 @@ def load_config(a):
 
 
 def lr_at(step, c):
+    """Linear warm-up, then cosine down to lr_floor x peak, per cycle. `optim.cycles` (optional)
+    lists the campaign's cycles [{"start", "steps", "lr", "warmup"}, ...]: one cosine per
+    session's budget, each ending annealed (a checkpoint worth shipping), the next restarting
+    from it (SGDR-style warm restarts). Without it: one cycle over `steps` from optim.lr."""
     o = c["optim"]
-    if step < o["warmup"]:
-        return o["lr"] * (step + 1) / o["warmup"]
-    t = min(1.0, (step - o["warmup"]) / max(1, c["steps"] - o["warmup"]))
-    return o["lr"] * (o["lr_floor"] + (1 - o["lr_floor"]) * 0.5 * (1 + math.cos(math.pi * t)))
+    cycles = o.get("cycles") or [{"start": 0, "steps": c["steps"], "lr": o["lr"], "warmup": o["warmup"]}]
+    cyc = [k for k in cycles if k["start"] <= step][-1]
+    s, n = step - cyc["start"], cyc["steps"] - cyc["start"]
+    if s < cyc["warmup"]:
+        return cyc["lr"] * (s + 1) / cyc["warmup"]
+    t = min(1.0, (s - cyc["warmup"]) / max(1, n - cyc["warmup"]))
+    return cyc["lr"] * (o["lr_floor"] + (1 - o["lr_floor"]) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
 def max_len_at(step, c):
@@ -366,6 +374,10 @@ def main():
         print("VAL", json.dumps(entry), flush=True)
 
     pre = Prefetcher(c, tokens, state["step"], c.get("prefetch", 0))
+    # SIGTERM/SIGINT (a session ending, Ctrl-C): finish the step, save last.pt, exit
+    stop = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(True))
     smoothing, clip = c["loss"]["label_smoothing"], c["optim"]["clip"]
     model.train()
     t_start = time.time()
@@ -416,7 +428,7 @@ def main():
             if time.time() - t_save > c["save_every_s"]:
                 save_last()
                 t_save = time.time()
-            if a.minutes and time.time() - t_start > a.minutes * 60:
+            if stop or (a.minutes and time.time() - t_start > a.minutes * 60):
                 break
     finally:
         pre.close()
