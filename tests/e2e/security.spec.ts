@@ -5,8 +5,8 @@ import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
 
 /**
  * Security: strict CSP (header in preview, meta tag in the build, public/_headers for static
- * hosts), cross-origin isolation (WASM threads), nothing leaves the origin with the
- * built-in models, and model output is never HTML.
+ * hosts), no framing by other sites, cross-origin isolation (WASM threads), nothing leaves the
+ * origin with the built-in models, and model output is never HTML.
  */
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
@@ -49,14 +49,41 @@ test('a strict CSP is sent and set in the page, and the app runs under it (worke
   expect(csp).toContain("object-src 'none'");
   expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
   expect(csp).not.toMatch(/script-src[^;]*'unsafe-eval'/);
-  await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute('content', csp);
+  // style sheets only from files; inline style attributes (KaTeX's layout) only
+  expect(csp).toMatch(/(^|; )style-src 'self'(;|$)/);
+  expect(csp).toContain("style-src-attr 'unsafe-inline'");
+  // no framing by any site (clickjacking)
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(res.headers()['x-frame-options']).toBe('DENY');
+  // the meta tag is the same policy but frame-ancestors, which a meta tag cannot carry (the
+  // browser would ignore it with a CSP console error)
+  await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute('content', csp.replace("; frame-ancestors 'none'", ''));
   // no inline scripts in the built page
   expect(await page.locator('script:not([src])').count()).toBe(0);
 
   await wasmPanes(page);
   await recognise(page, 'pythagoras.png');
-  await expect(pane(page, 1).getByRole('img', { name: 'Rendered prediction' })).toBeVisible();
+  const rendered = pane(page, 1).getByRole('img', { name: 'Rendered prediction' });
+  await expect(rendered).toBeVisible();
+  // KaTeX's layout (style attributes) was applied: its struts have a height
+  await expect(rendered.locator('.katex-html .katex-strut').first()).toHaveAttribute('style', /height/);
+  expect(await rendered.locator('.katex-html .katex-strut').first().evaluate((e) => e.getBoundingClientRect().height)).toBeGreaterThan(0);
+  // a model card (markdown-it's HTML, with a table) renders under the same policy
+  await page.getByRole('button', { name: 'Model card, Augmented (built-in)' }).click();
+  await expect(page.getByRole('region', { name: 'Model card of Augmented (built-in)' }).getByRole('table').first()).toBeVisible();
+  // nothing added <style> elements at run time (style-src 'self' would block them)
+  expect(await page.locator('style').count()).toBe(0);
   expect(await violations()).toEqual([]);
+});
+
+test('no other site can show the app in a frame (clickjacking)', async ({ page, baseURL }) => {
+  await page.setContent(`<iframe src="${baseURL}/" width="600" height="400"></iframe>`);
+  await expect.poll(() => page.frames().length).toBe(2);
+  const child = page.frames()[1];
+  await child.waitForLoadState('load');
+  // Chromium replaces a refused frame with its error page
+  await expect.poll(() => child.url()).toMatch(/^chrome-error:/);
+  expect(await child.locator('#root').count()).toBe(0);
 });
 
 test('the page is cross-origin isolated and onnxruntime can use more than one thread', async ({ page }) => {
@@ -82,13 +109,15 @@ test('?threads=1 (the one-thread rows of npm run bench) reaches the worker', asy
   expect((await page.evaluate(() => window.__ocrTest!.devices())).threads).toBe(1);
 });
 
-test('public/_headers (static hosting) sends the same isolation headers and CSP as the preview server', async ({ page }) => {
+test('public/_headers (static hosting) sends the same isolation headers, CSP and X-Frame-Options as the preview server', async ({ page }) => {
   const res = (await page.goto('/'))!;
   const text = fs.readFileSync(path.join(ROOT, 'public', '_headers'), 'utf8');
   const header = (name: string) => new RegExp(`^\\s+${name}:\\s*(.+)$`, 'mi').exec(text)?.[1].trim();
   expect(header('Content-Security-Policy')).toBe(res.headers()['content-security-policy']);
   expect(header('Cross-Origin-Opener-Policy')).toBe('same-origin');
   expect(header('Cross-Origin-Embedder-Policy')).toBe('require-corp');
+  expect(header('X-Frame-Options')).toBe(res.headers()['x-frame-options']);
+  expect(header('X-Frame-Options')).toBe('DENY');
   expect(fs.existsSync(path.resolve(ROOT, process.env.E2E_DIST ?? 'dist', '_headers'))).toBe(true);
 });
 

