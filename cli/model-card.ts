@@ -28,6 +28,49 @@ const DESCRIPTIONS: Record<string, { title: string; summary: string; data: strin
 };
 
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
+const pc = (x: number) => `${Math.round(100 * x)}%`;
+
+/** The run config train.py saved beside the checkpoint (training/configs/<id>.json as it ran), if the model came from one. */
+interface RunConfig {
+  mode: string;
+  init?: string | null;
+  init_from?: string;
+  params?: number;
+  batch: number;
+  steps: number;
+  group_sizes?: number[];
+  mixture: { pack?: string; crohme?: string; source_prefix?: string; source_not_prefix?: string; weight: number }[];
+  augment: Record<string, unknown> & { prob?: number; handwritten_prob?: number };
+  optim: { lr: number; warmup: number; lr_floor: number; weight_decay: number; clip: number; cycles?: { start: number; steps: number; lr: number; warmup: number }[] };
+  loss: { label_smoothing: number };
+  precision: string;
+  model: { res_blocks?: number };
+}
+
+function mixtureText(rc: RunConfig): string {
+  const total = rc.mixture.reduce((a, m) => a + m.weight, 0);
+  const names = rc.mixture.map((m, i) => {
+    const n = rc.group_sizes?.[i];
+    const what = m.crohme
+      ? `CROHME handwritten ${m.crohme} images (\`../shared/data/crohme\`)`
+      : m.pack === 'fonts'
+        ? 'MathJax 4 SVG renders (New Computer Modern and STIX Two fonts) of another draw of the same sources'
+        : m.source_prefix === 'arxiv'
+          ? 'KaTeX renders of the arXiv formulas (im2latex-170k targets, each rendered twice: the closest to the benchmark)'
+          : m.source_not_prefix === 'arxiv'
+            ? 'KaTeX renders of the other sources (textbooks, documentation, CROHME captions, at most 30,000 Stacks Project lines)'
+            : `the \`${m.pack}\` renders`;
+    return `${pc(m.weight / total)} ${what}${n ? ` (${n.toLocaleString('en')} images)` : ''}`;
+  });
+  return `A weighted mix per batch: ${names.join('; ')}. Formulas that also occur in the im2latex-100k test or val splits were removed (compared without whitespace).`;
+}
+
+function augmentText(rc: RunConfig): string {
+  const a = rc.augment as Record<string, any>;
+  if (!a.prob) return 'None: clean black-on-white only (on purpose).';
+  const c = a.colour;
+  return `${pc(a.prob)} of printed samples and ${pc(a.handwritten_prob ?? a.prob)} of handwritten ones are augmented (each change drawn independently; all ranges in \`training-config.json\`): ink and paper grey levels (near black on white ${pc(c.dark_on_light)}, light ink on dark paper ${pc(c.light_on_dark)}, any pair with contrast ≥ ${c.min_contrast} otherwise: covers colour changes, inversion, dark mode, since the model's first operation is the mean of R, G, B), gamma ${a.gamma.join('–')}, uneven lighting, Gaussian noise (σ ${a.noise.join('–')}), blur (σ ${a.blur.join('–')} px), rotation ±${a.rotate_deg}°, shear ±${a.shear} with 0.8–1.2× horizontal scale (${pc(a.affine_prob)} printed, ${pc(a.hand_affine_prob)} handwritten), scale jitter ${a.scale.join('–')}×, stroke thickening, JPEG quality ${a.jpeg_quality.join('–')}.`;
+}
 
 function card(id: string): string {
   const dir = path.join(MODELS_DIR, id);
@@ -37,8 +80,10 @@ function card(id: string): string {
     ? fs.readFileSync(path.join(dir, 'training-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     : [];
   const command = fs.existsSync(path.join(dir, 'training-command.txt')) ? fs.readFileSync(path.join(dir, 'training-command.txt'), 'utf8').trim() : '';
+  const rcPath = path.join(dir, 'training-config.json');
+  const rc: RunConfig | null = fs.existsSync(rcPath) ? JSON.parse(fs.readFileSync(rcPath, 'utf8')) : null;
   const meta = command.split('\n').find((l) => l.startsWith('{'));
-  const params = meta ? JSON.parse(meta).params : undefined;
+  const params = rc?.params ?? (meta ? JSON.parse(meta).params : undefined);
   const groups: [number, number][] = meta ? JSON.parse(meta).groups : [];
   const crops = groups.reduce((a, [n]) => a + n, 0).toLocaleString('en');
   const sizes = ['', '_quantized', '_fp16'].map((s) => {
@@ -54,6 +99,8 @@ function card(id: string): string {
     return `| ${v.step} | ${near ? near.nll.toFixed(3) : ''} | ${sims} | ${v.score.toFixed(3)}${v.step === best?.step ? ' ← chosen' : ''} |`;
   });
   const hours = (cfg.latex_ocr?.training_seconds ?? 0) / 3600;
+  const samples = train.length ? train.at(-1).step * (rc?.batch ?? 32) : 0;
+  const curvePng = fs.existsSync(path.join(dir, 'training-curve.png'));
   const evals = fs.existsSync(path.join(dir, 'eval')) ? fs.readdirSync(path.join(dir, 'eval')).filter((f) => f.endsWith('.json')) : [];
   const results = evals
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, 'eval', f), 'utf8')) as EvalResult)
@@ -86,20 +133,25 @@ ${sizes.map((s) => `| ${s.dtype} | \`encoder_model${s.dtype === 'fp32' ? '' : s.
 q8: weights int8 per output channel; MatMuls run as MatMulInteger on dynamically quantised activations, convolutions dequantise their weights in the graph. fp16: weights and arithmetic in float16 with float32 inputs and outputs (for WebGPU adapters with \`shader-f16\`).
 
 ## Data
-${d.data.replace('{CROPS}', crops)}
+${rc ? mixtureText(rc) : d.data.replace('{CROPS}', crops)}
 
 ## Augmentation
-${d.augment}
+${rc ? augmentText(rc) : d.augment}
 
 ## Training
-- Budget: ${hours.toFixed(1)} h on 2 CPU cores (Debian torch 1.13)${id === 'augmented' ? `, on top of the ${(JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'narrow', 'config.json'), 'utf8')).latex_ocr?.training_seconds / 3600).toFixed(1)} h of narrow it starts from` : ''}, ${cfg.latex_ocr?.step ?? '?'} steps of batch 32 at the chosen checkpoint; AdamW, cosine schedule, label smoothing 0.1; curriculum on formula length (≤ 40 tokens, then ≤ 90, then all).
+${
+  rc
+    ? `- Compute: ${hours.toFixed(1)} h on 2 CPU cores (Debian torch 1.13, ${rc.precision} autocast) in this run, ${(samples / 1e6).toFixed(2)}M samples (batch ${rc.batch}), chosen checkpoint at step ${cfg.latex_ocr?.step ?? '?'}; it continued ${rc.init_from ?? rc.init ?? 'from scratch'}.
+- AdamW (weight decay ${rc.optim.weight_decay}, clip ${rc.optim.clip}), label smoothing ${rc.loss.label_smoothing}; learning-rate schedule: ${(rc.optim.cycles ?? [{ start: 0, steps: rc.steps, lr: rc.optim.lr, warmup: rc.optim.warmup }]).map((k) => `steps ${k.start}–${k.steps}: warm-up ${k.warmup}, peak ${k.lr}, cosine to ${rc.optim.lr_floor}×`).join('; ')}. Every hyper-parameter: \`training-config.json\` (with the git commit it ran at).`
+    : `- Budget: ${hours.toFixed(1)} h on 2 CPU cores (Debian torch 1.13)${id === 'augmented' ? `, on top of the ${(JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'narrow', 'config.json'), 'utf8')).latex_ocr?.training_seconds / 3600).toFixed(1)} h of narrow it starts from` : ''}, ${cfg.latex_ocr?.step ?? '?'} steps of batch 32 at the chosen checkpoint; AdamW, cosine schedule, label smoothing 0.1; curriculum on formula length (≤ 40 tokens, then ≤ 90, then all).`
+}
 - Exact command and data (also in \`training-command.txt\`):
 \`\`\`
 ${command}
 \`\`\`
 - Curve (training NLL at the last log before each validation; validation token similarity = 1 − normalised edit distance, greedy, on the 500-formula im2latex-100k val sample${id === 'augmented' ? ', on the same sample recoloured white on blue, and on 500 CROHME validation images' : ''}):
 
-| step | train NLL | validation similarity | selection score |
+${curvePng ? '![Training curve: NLL and validation similarity](training-curve.png)\n\n' : ''}| step | train NLL | validation similarity | selection score |
 |---|---|---|---|
 ${curve.join('\n')}
 

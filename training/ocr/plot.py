@@ -22,19 +22,17 @@ def read(path):
 
 
 def nice_ticks(lo, hi, n=5):
+    """About n round tick values (1, 2, 2.5 or 5 x 10^k apart) within [lo, hi]."""
+    import math
     if hi <= lo:
         hi = lo + 1
-    span = hi - lo
-    step = 10 ** len(str(int(span / n))) / 10 if span / n >= 1 else 0.1
-    for m in (1, 2, 2.5, 5, 10):
-        if span / (step * m) <= n:
-            step *= m
-            break
-    t = (lo // step) * step
+    raw = (hi - lo) / n
+    base = 10 ** math.floor(math.log10(raw))
+    step = next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw)
+    t = math.ceil(lo / step) * step
     out = []
-    while t <= hi + 1e-9:
-        if t >= lo - 1e-9:
-            out.append(t)
+    while t <= hi + 1e-12:
+        out.append(round(t, 10))
         t += step
     return out
 
@@ -59,7 +57,7 @@ def panel(draw, box, series, ylabel, font, x_label):
         draw.text((x0 - 45, fy(t) - 6), f"{t:.2f}", fill=(0, 0, 0), font=font)
     for t in nice_ticks(xlo, xhi):
         draw.line([(fx(t), y1), (fx(t), y1 + 4)], fill=(0, 0, 0))
-        label = f"{t / 1e6:.2f}M" if x_label == "samples" and xhi >= 1e5 else f"{int(t):,}"
+        label = (f"{t / 1e6:.2f}M" if xhi >= 1e6 else f"{t / 1e3:.0f}k") if x_label == "samples" else f"{int(t):,}"
         draw.text((fx(t) - 15, y1 + 6), label, fill=(0, 0, 0), font=font)
     draw.text((x0, y0 - 16), ylabel, fill=(0, 0, 0), font=font)
     ly = y0 + 6

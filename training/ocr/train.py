@@ -338,8 +338,9 @@ def main():
         model = model.to(memory_format=torch.channels_last)
     use_bf16 = c["precision"] == "bf16"
 
+    sizes = [len(g) for g, _ in load_groups(c, vocab)]  # recorded for the model card
     json.dump({**c, "git_commit": git_commit(), "torch": torch.__version__, "config_file": a.config,
-               "params": count_params(model), "started_at_step": state["step"]},
+               "params": count_params(model), "started_at_step": state["step"], "group_sizes": sizes},
               open(os.path.join(a.run, "config.json"), "w"), indent=1)
     with open(os.path.join(a.run, "command.txt"), "a") as f:
         f.write(f"step {state['step']}: " + " ".join([sys.executable] + sys.argv) + "\n")
