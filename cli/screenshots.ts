@@ -46,17 +46,10 @@ async function main() {
     await waitFor(base);
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
     await page.goto(base + '/');
-    await page.getByRole('button', { name: 'Examples', exact: true }).click();
-    await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: /Pythagoras/ }).click();
-    for (const n of [1, 2]) {
-      await pane(page, n).getByRole('combobox', { name: 'Model', exact: true }).selectOption({ label: 'Narrow (built-in)' });
-      await pane(page, n).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
-    }
-    await page.getByRole('button', { name: 'Add pane' }).click();
-    await pane(page, 3).getByRole('combobox', { name: 'Image', exact: true }).selectOption({ label: 'Input with perturbation' });
-    await pane(page, 3).getByRole('combobox', { name: 'Model', exact: true }).selectOption({ label: 'Augmented (built-in)' });
-    await pane(page, 3).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
-    await page.getByRole('button', { name: 'White on blue' }).click();
+    // a first visit opens on the demo (src/app/demo.ts): the printed example, narrow as given,
+    // narrow on white on blue, augmented on white on blue
+    await pane(page, 3).waitFor({ timeout: 60_000 });
+    for (const n of [1, 2, 3]) await pane(page, n).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
     for (const n of [1, 2, 3]) await settled(page, n);
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(OUT, 'compare.png'), fullPage: false });

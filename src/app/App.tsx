@@ -1,5 +1,7 @@
 import { useApp } from './context.tsx';
 import { usePerturbedImage, useRecognition } from './effects.ts';
+import { useFirstScreen } from './useFirstScreen.ts';
+import { DemoIntro } from './DemoIntro.tsx';
 import { InputPanel } from '../input/InputPanel.tsx';
 import { useGlobalDropAndPaste } from '../input/useImageInput.ts';
 import { PerturbPanel } from '../perturb/PerturbPanel.tsx';
@@ -35,6 +37,7 @@ export function App() {
   useRecognition();
   useGlobalDropAndPaste();
   usePermalinkRestore();
+  useFirstScreen();
   useHistoryRecorder();
   const perturbed = state.perturbed && state.input && state.perturbed.inputId === state.input.id ? state.perturbed.raster : null;
   return (
@@ -54,20 +57,25 @@ export function App() {
         <OfflineControl />
       </header>
       <Alerts />
+      <DemoIntro />
+      {/* the input panel is a grid item of its own: a drawing widens its column (styles.css) */}
       <main className="layout">
-        <aside className="side">
-          <InputPanel />
+        <InputPanel />
+        {/* not an <aside>: a complementary landmark inside <main> is one screen readers misplace */}
+        <div className="side">
           <PerturbPanel />
           <ModelPanel />
-        </aside>
+        </div>
         <div className="compare" hidden={state.mode !== 'compare'}>
           <SplitView left={state.input?.raster ?? null} right={perturbed} leftLabel="Input as given" rightLabel="With perturbation" />
-          <div className="panes">
+          <div className="panes" id="panes">
             {state.panes.map((pane, i) => (
-              <Pane key={pane.id} pane={pane} other={state.panes[i === 0 ? 1 : 0]} />
+              // each pane is compared with the one before it (the first with the second): with the
+              // demo's three, pane 2 shows what the colours did, pane 3 what the training did
+              <Pane key={pane.id} pane={pane} other={state.panes[i === 0 ? 1 : i - 1]} />
             ))}
           </div>
-          <button type="button" onClick={() => dispatch({ type: 'addPane' })}>
+          <button type="button" className="add-pane" onClick={() => dispatch({ type: 'addPane' })}>
             Add pane
           </button>
         </div>

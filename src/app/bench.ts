@@ -50,7 +50,7 @@ function decode(img: BenchImage) {
   return { width: img.width, height: img.height, data };
 }
 
-const benchEnabled = () => typeof location !== 'undefined' && new URLSearchParams(location.search).has('bench');
+export const benchEnabled = () => typeof location !== 'undefined' && new URLSearchParams(location.search).has('bench');
 
 /** Under ?bench=1, records when this page load's first prediction was on screen (the frame after
  * its result was dispatched). */

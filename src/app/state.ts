@@ -72,7 +72,15 @@ export interface AppState {
   /** Settings of the research sweep (src/research/). */
   research: ResearchConfig;
   alerts: Alert[];
+  /**
+   * The screen shows the first-visit demo (src/app/demo.ts) and its explanation. It ends
+   * when the input changes, or with the explanation's own buttons.
+   */
+  demo: boolean;
 }
+
+/** What a restore (history, permalink, preset, the first screen) may set. */
+export type RestoredState = Partial<Pick<AppState, 'input' | 'reference' | 'perturb' | 'panes' | 'mode' | 'research'>>;
 
 export const BUILTIN_MODELS: ModelEntry[] = [
   { key: 'builtin:augmented', source: { kind: 'builtin', id: 'augmented' }, label: 'Augmented (built-in)' },
@@ -93,6 +101,7 @@ export const initialState: AppState = {
   mode: 'compare',
   research: { ...DEFAULT_RESEARCH, models: [...DEFAULT_RESEARCH.models] },
   alerts: [],
+  demo: false,
 };
 
 export type Action =
@@ -110,14 +119,21 @@ export type Action =
   | { type: 'setResearch'; patch: Partial<ResearchConfig> }
   | { type: 'alert'; message: string }
   | { type: 'dismissAlert'; id: number }
-  | { type: 'restore'; state: Partial<Pick<AppState, 'input' | 'reference' | 'perturb' | 'panes' | 'mode' | 'research'>> };
+  | { type: 'restore'; state: RestoredState }
+  /**
+   * The first screen (src/app/useFirstScreen.ts): the last state or the demo. It arrives
+   * after reading storage, so it applies only while no input has been given: what the
+   * visitor did meanwhile wins.
+   */
+  | { type: 'open'; state: RestoredState; demo?: boolean }
+  | { type: 'endDemo' };
 
 let alertSeq = 0;
 
 export function reducer(state: AppState, action: Action): AppState {
   switch (action.type) {
     case 'setInput':
-      return { ...state, input: action.input, reference: action.reference ?? (action.input?.origin === 'example' ? state.reference : ''), perturbed: null };
+      return { ...state, input: action.input, reference: action.reference ?? (action.input?.origin === 'example' ? state.reference : ''), perturbed: null, demo: false };
     case 'setReference':
       return { ...state, reference: action.reference };
     case 'setPerturb':
@@ -152,7 +168,12 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'dismissAlert':
       return { ...state, alerts: state.alerts.filter((a) => a.id !== action.id) };
     case 'restore':
-      return { ...state, ...action.state, perturbed: null, results: {} };
+      return { ...state, ...action.state, perturbed: null, results: {}, demo: false };
+    case 'open':
+      if (state.input) return state;
+      return { ...state, ...action.state, perturbed: null, results: {}, demo: !!action.demo };
+    case 'endDemo':
+      return { ...state, demo: false };
   }
 }
 

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../app/context.tsx';
 import type { PaneConfig } from '../app/state.ts';
 import { paneJob } from '../app/effects.ts';
@@ -9,6 +9,55 @@ import { LoadProgressBar } from './LoadProgressBar.tsx';
 import { TokenConfidence } from './TokenConfidence.tsx';
 import type { DeviceChoice, Dtype } from '../worker-api/ocr.ts';
 import { BEAM_WIDTHS, DEFAULT_NUM_BEAMS } from '../model/beam.ts';
+import { COPY_FORMATS, copyText, type CopyFormat } from '../render/copyFormats.ts';
+
+/** "Copy as": one button per format; what happened is said in a polite live region. */
+function CopyAs({ latex, pane }: { latex: string; pane: string }) {
+  const [said, setSaid] = useState('');
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  // MathML needs a parse: done once per prediction, also to know whether it can be offered
+  const mathml = useMemo(() => copyText(latex, 'mathml'), [latex]);
+  const copy = async (format: CopyFormat, label: string) => {
+    const text = format === 'mathml' ? mathml : copyText(latex, format);
+    if (text === null) return;
+    let ok = true;
+    try {
+      if (!navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(text);
+    } catch {
+      ok = false; // refused (no permission, an insecure page): the LaTeX above can be selected by hand
+    }
+    setSaid(ok ? `Copied ${label}.` : `Could not copy ${label}: select the LaTeX and copy it by hand.`);
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setSaid(''), 4000);
+  };
+  return (
+    <div className="copy-as" role="group" aria-label={`Copy as, ${pane}`}>
+      <span className="copy-as-label" aria-hidden="true">
+        Copy as
+      </span>
+      {COPY_FORMATS.map((f) => {
+        const unavailable = f.id === 'mathml' && mathml === null;
+        return (
+          <button
+            key={f.id}
+            type="button"
+            aria-label={f.name}
+            disabled={unavailable}
+            title={unavailable ? 'KaTeX cannot read this LaTeX, so there is no MathML for it' : undefined}
+            onClick={() => void copy(f.id, f.label)}
+          >
+            {f.label}
+          </button>
+        );
+      })}
+      <span className="copy-said" aria-live="polite">
+        {said}
+      </span>
+    </div>
+  );
+}
 
 const DEVICES: { value: DeviceChoice; label: string }[] = [
   { value: 'auto', label: 'Auto (WebGPU on a GPU, else WASM)' },
@@ -29,8 +78,9 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
   const job = paneJob(state, pane);
   const p = result?.prediction;
   const stale = !!result?.jobKey && job?.key !== result.jobKey;
-  const [copied, setCopied] = useState(false);
   const name = `Pane ${pane.id}`;
+  // what a screen reader hears when this pane finishes (the status line only says how long it took)
+  const announcement = result?.status === 'done' && p && !stale ? `${name} read: ${p.latex.trim() || 'nothing'}` : '';
   const update = (patch: Partial<PaneConfig>) => dispatch({ type: 'updatePane', id: pane.id, patch });
 
   return (
@@ -105,6 +155,9 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
                 ? 'Failed'
                 : `${p!.ms.toFixed(0)} ms on ${p!.device.toUpperCase()} (${p!.dtype})${(p!.decoding?.numBeams ?? 1) > 1 ? `, beam width ${p!.decoding!.numBeams}` : ''}`}
       </div>
+      <p className="sr-only" aria-live="polite" aria-atomic="true">
+        {announcement}
+      </p>
       {result?.note && <p className="pane-note">{result.note}</p>}
       {result?.status === 'error' && (
         <div className="pane-error" role="alert">
@@ -119,22 +172,10 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
 
       {p && (
         <>
-          <div className="latex-row">
-            <pre className="latex" aria-label="Predicted LaTeX" tabIndex={0}>
-              {p.latex}
-            </pre>
-            <button
-              type="button"
-              aria-label={`Copy LaTeX, ${name}`}
-              onClick={async () => {
-                await navigator.clipboard?.writeText(p.latex).catch(() => undefined);
-                setCopied(true);
-                setTimeout(() => setCopied(false), 1500);
-              }}
-            >
-              {copied ? 'Copied' : 'Copy'}
-            </button>
-          </div>
+          <pre className="latex" aria-label="Predicted LaTeX" tabIndex={0}>
+            {p.latex}
+          </pre>
+          <CopyAs latex={p.latex} pane={name} />
           <TokenConfidence prediction={p} label={`Token confidence, ${name}`} />
           <Katex latex={p.latex} label="Rendered prediction" />
           {state.reference && <DiffView from={state.reference} to={p.latex} label="vs reference" fromName="the reference" />}

@@ -26,6 +26,12 @@ export interface Stroke {
 export const DRAW_WIDTH = 800;
 export const DRAW_HEIGHT = 300;
 export const DEFAULT_STROKE_WIDTH = 6;
+/**
+ * The drawing is recognised this long after the last stroke ends (none started since): long
+ * enough for the pause between the strokes of one symbol (the two of an "x", a fraction's bar
+ * and the digit under it), so the panes read the drawing, not each half-drawn stage of it.
+ */
+export const RECOGNISE_AFTER_MS = 600;
 export const MIN_STROKE_WIDTH = 1;
 export const MAX_STROKE_WIDTH = 24;
 

@@ -5,11 +5,10 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApp } from '../app/context.tsx';
-import { BUILTIN_MODELS, type PaneConfig } from '../app/state.ts';
 import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
 import { historyStore } from './idb.ts';
-import { imageToRaster, rememberPng } from './image.ts';
-import { HistoryImportError, HistoryQuotaError, sanitizePerturb } from './store.ts';
+import { entryState, goneMessage } from './restore.ts';
+import { HistoryImportError, HistoryQuotaError } from './store.ts';
 import type { HistoryEntry } from './types.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -115,32 +114,12 @@ export function HistoryPanel() {
 
   const restore = async (entry: HistoryEntry) => {
     try {
-      const raster = await imageToRaster(entry.input.image, entry.input.name);
-      rememberPng(entry.id, entry.input.image);
-      const gone: string[] = [];
-      const panes: PaneConfig[] = entry.panes.map((p) => {
-        const known = state.models.some((m) => m.key === p.modelKey);
-        if (!known) gone.push(`${p.modelLabel} (Pane ${p.id})`);
-        return { id: p.id, variant: p.variant, modelKey: known ? p.modelKey : BUILTIN_MODELS[0].key, device: p.device, dtype: p.dtype, numBeams: p.numBeams };
-      });
+      const { state: restored, gone } = await entryState(entry, state.models);
       dispatch({ type: 'setMode', mode: 'compare' });
-      dispatch({
-        type: 'restore',
-        state: {
-          // a drawing comes back as a drawing (its strokes can be edited further)
-          input: { id: entry.id, name: entry.input.name, origin: entry.input.strokes?.length ? 'drawing' : 'history', raster, strokes: entry.input.strokes },
-          reference: entry.reference,
-          perturb: sanitizePerturb(entry.perturb),
-          ...(panes.length ? { panes } : {}),
-        },
-      });
+      dispatch({ type: 'restore', state: restored });
       close();
-      if (gone.length) {
-        dispatch({
-          type: 'alert',
-          message: `Not loaded in this session: ${gone.join(', ')}. ${BUILTIN_MODELS[0].label} is used instead; load the model again to compare with it.`,
-        });
-      }
+      const note = goneMessage(gone);
+      if (note) dispatch({ type: 'alert', message: note });
     } catch (e) {
       alert(`Could not restore "${entry.input.name}": ${message(e)}`);
     }
@@ -196,12 +175,13 @@ export function HistoryPanel() {
         History
       </button>
       <dialog ref={dialog} className="history-dialog" aria-labelledby="history-title" onClose={() => setOpen(false)}>
-        <header className="history-head">
+        {/* not a <header>: outside sectioning content that would be a second banner landmark */}
+        <div className="history-head">
           <h2 id="history-title">History</h2>
           <button type="button" className="icon" aria-label="Close history" onClick={close}>
             ×
           </button>
-        </header>
+        </div>
         <p className="hint">Kept in this browser only. Each input keeps its latest run; restoring one recognises it again.</p>
         <div className="history-tools">
           <button type="button" onClick={() => void exportAll()} disabled={!entries?.length}>

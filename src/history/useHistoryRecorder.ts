@@ -1,8 +1,8 @@
 /**
  * Saves each finished recognition run to the history: once every pane has a result
- * (prediction or error) for the current input and settings. Runs on the same input
- * update its entry. A full storage is reported once (role "alert"); the work on
- * screen is untouched.
+ * (prediction or error) for the current input and settings (not the first-visit demo's).
+ * Runs on the same input update its entry. A full storage is reported once (role
+ * "alert"); the work on screen is untouched.
  */
 import { useEffect, useRef } from 'react';
 import { useApp } from '../app/context.tsx';
@@ -32,7 +32,9 @@ export function useHistoryRecorder() {
 
   useEffect(() => {
     const { input } = state;
-    if (!input) return;
+    // the first-visit demo is the app's showcase, not the visitor's run: kept out of the
+    // history, a reload shows the demo again instead of "restoring" it as their last state
+    if (!input || state.demo) return;
     const jobs = state.panes.map((p) => paneJob(state, p));
     const settled = state.panes.every((p, i) => {
       const r = state.results[p.id];

@@ -14,10 +14,14 @@ const MODES: { id: Mode; label: string }[] = [
   { id: 'examples', label: 'Examples' },
 ];
 
-/** The mode that shows where an input came from. */
-function modeFor(origin: InputOrigin): Mode {
+/** The mode that shows where an input came from; the first-visit demo's next step is the visitor's own equation. */
+function modeFor(origin: InputOrigin, demo: boolean): Mode {
+  if (demo) return 'upload';
   return origin === 'drawing' ? 'draw' : origin === 'example' ? 'examples' : 'upload';
 }
+
+/** The panel's element id: "Start with your own equation" moves keyboard focus here. */
+export const INPUT_PANEL_ID = 'input-panel';
 
 const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp,image/svg+xml,.png,.jpg,.jpeg,.webp,.gif,.bmp,.svg';
 
@@ -78,17 +82,20 @@ function ExamplesMode() {
 /** Where an equation comes in: upload (and, app-wide, drop and paste), drawing, or a built-in example. */
 export function InputPanel() {
   const { state, dispatch } = useApp();
-  const [mode, setMode] = useState<Mode>(() => (state.input ? modeFor(state.input.origin) : 'upload'));
-  // a new input from elsewhere (paste, drop, history) shows the matching mode
+  const [mode, setMode] = useState<Mode>(() => (state.input ? modeFor(state.input.origin, state.demo) : 'upload'));
+  // a new input from elsewhere (paste, drop, history) shows the matching mode; only a new
+  // input does (the demo ending leaves the mode as it is)
   const inputId = state.input?.id;
   const origin = state.input?.origin;
+  const demo = state.demo;
   useEffect(() => {
-    if (inputId && origin) setMode(modeFor(origin));
+    if (inputId && origin) setMode(modeFor(origin, demo));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [inputId, origin]);
   const example = state.input?.exampleId ? EXAMPLES.find((e) => e.id === state.input?.exampleId) : undefined;
 
   return (
-    <section className="panel input-panel" aria-label="Input">
+    <section id={INPUT_PANEL_ID} tabIndex={-1} className="panel input-panel" aria-label="Input" data-mode={mode}>
       <h2>Equation</h2>
       <div className="input-modes" role="group" aria-label="Input mode">
         {MODES.map((m) => (

@@ -66,7 +66,8 @@ function ModelCard({ model }: { model: ModelEntry }) {
         Model card
       </button>
       {open && (
-        <div id={id} className="model-card" role="region" aria-label={`Model card of ${model.label}`}>
+        // focusable: a long card scrolls in this box, and the keyboard must be able to scroll it
+        <div id={id} className="model-card" role="region" aria-label={`Model card of ${model.label}`} tabIndex={0}>
           {!card ? (
             <p className="hint">Loading…</p>
           ) : card.error ? (

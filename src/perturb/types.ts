@@ -47,9 +47,16 @@ export function isIdentity(o: PerturbOptions): boolean {
   return (Object.keys(DEFAULT_PERTURB) as (keyof PerturbOptions)[]).every((k) => k === 'seed' || o[k] === DEFAULT_PERTURB[k]);
 }
 
+/**
+ * The published shortcut-learning test's colours: white ink on blue paper. The one place
+ * they are written: the quick preset, the colour sweep, research preset (b) and the
+ * first-visit demo (src/app/demo.ts) all take them from here.
+ */
+export const WHITE_ON_BLUE = { ink: '#ffffff', paper: '#1e40af' } as const;
+
 /** Quick settings shown as buttons in the perturbation panel (on top of the defaults). */
 export const PERTURB_PRESETS: { id: string; label: string; options: Partial<PerturbOptions> }[] = [
-  { id: 'white-on-blue', label: 'White on blue', options: { ink: '#ffffff', paper: '#1e40af' } },
+  { id: 'white-on-blue', label: 'White on blue', options: { ...WHITE_ON_BLUE } },
   { id: 'dark-mode', label: 'Dark mode', options: { ink: '#e5e7eb', paper: '#111827' } },
   { id: 'tinted', label: 'Coloured ink on tinted paper', options: { ink: '#b91c1c', paper: '#fef3c7' } },
 ];

@@ -2,7 +2,9 @@
  * The variables a research sweep (and `npm run stress`) can vary, one at a time.
  * Each maps a number to perturbation settings; `from`/`to` are sensible defaults.
  */
-import { DEFAULT_PERTURB, type PerturbOptions } from './types.ts';
+import { DEFAULT_PERTURB, WHITE_ON_BLUE, type PerturbOptions } from './types.ts';
+
+export { WHITE_ON_BLUE };
 
 export interface SweepVariable {
   id: string;
@@ -20,9 +22,9 @@ function hex(c: [number, number, number]): string {
   return '#' + c.map((v) => Math.round(Math.min(255, Math.max(0, v))).toString(16).padStart(2, '0')).join('');
 }
 const lerp = (a: number, b: number, t: number) => a + (b - a) * t;
-
-/** From black-on-white (0) to white-on-blue (1): the published shortcut-learning test. */
-export const WHITE_ON_BLUE = { ink: '#ffffff', paper: '#1e40af' } as const;
+const rgb = (c: string): [number, number, number] => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number];
+/** Each channel from `a` (t = 0) to `b` (t = 1). */
+const blend = (a: string, b: string, t: number) => hex(rgb(a).map((v, i) => lerp(v, rgb(b)[i], t)) as [number, number, number]);
 
 export const SWEEP_VARIABLES: SweepVariable[] = [
   {
@@ -30,7 +32,8 @@ export const SWEEP_VARIABLES: SweepVariable[] = [
     label: 'Ink/paper colour: black on white → white on blue',
     from: 0,
     to: 1,
-    apply: (t) => ({ ink: hex([lerp(0, 255, t), lerp(0, 255, t), lerp(0, 255, t)]), paper: hex([lerp(255, 0x1e, t), lerp(255, 0x40, t), lerp(255, 0xaf, t)]) }),
+    // from the default black on white (0) to the test's white on blue (1)
+    apply: (t) => ({ ink: blend(DEFAULT_PERTURB.ink, WHITE_ON_BLUE.ink, t), paper: blend(DEFAULT_PERTURB.paper, WHITE_ON_BLUE.paper, t) }),
   },
   { id: 'invert', label: 'Inversion amount', from: 0, to: 1, apply: (v) => ({ invert: v }) },
   { id: 'hue', label: 'Hue rotation', unit: '°', from: 0, to: 180, apply: (v) => ({ hue: v }) },

@@ -17,60 +17,72 @@ export function Ladder({ result, xLabel }: { result: SweepResult; xLabel: string
       {spec.models.map((model) => {
         const rows = result.rows.filter((r) => r.model === model.key);
         return (
-          <table key={model.key} className="ladder" aria-label={`Ladder: ${model.label}`}>
-            <caption>{model.label}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{xLabel}</th>
-                <th scope="col">Image</th>
-                <th scope="col">Prediction</th>
-                <th scope="col">{spec.reference.trim() ? 'vs reference' : 'vs step 0'}</th>
-                <th scope="col">Confidence</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.step} data-step={r.step}>
-                  <th scope="row">
-                    <span className="ladder-step">#{r.step}</span> {formatNumber(r.value, 4)}
-                  </th>
-                  <td>
-                    <RasterView raster={result.images[r.step]} label={`Step ${r.step} image`} className="ladder-img" />
-                  </td>
-                  <td className="ladder-pred">
-                    {r.error ? (
-                      <p className="pane-error">{r.error}</p>
-                    ) : (
-                      <>
-                        <code className="latex" aria-label="Predicted LaTeX">
-                          {r.latex || '(empty)'}
-                        </code>
-                        <Katex latex={r.latex} label="Rendered prediction" />
-                      </>
-                    )}
-                  </td>
-                  <td>
-                    {r.error ? (
-                      '—'
-                    ) : r.basis === 'step0' && r.step === 0 ? (
-                      <span className="hint">the basis of this column</span>
-                    ) : (
-                      <DiffView from={r.basisLatex} to={r.latex} label={r.basis === 'reference' ? 'vs reference' : 'vs step 0'} fromName={r.basis === 'reference' ? 'the reference' : 'step 0'} />
-                    )}
-                    {r.score !== null && (
-                      <div className="ladder-score">
-                        score <strong>{r.score.toFixed(3)}</strong>
-                      </div>
-                    )}
-                  </td>
-                  <td>
-                    {!r.error && <TokenConfidence prediction={r} compact label={`Token confidence, step ${r.step}`} />}
-                    {!r.error && <div className="hint">{r.ms.toFixed(0)} ms</div>}
-                  </td>
+          // the box scrolls a ladder sideways where it cannot fit (a phone), so the page never does
+          <div key={model.key} className="ladder-box">
+            <table className="ladder" aria-label={`Ladder: ${model.label}`}>
+              <caption>{model.label}</caption>
+              {/* fixed shares of the width (styles.css): a long prediction wraps in its column instead of widening the table */}
+              <colgroup>
+                <col className="ladder-col-x" />
+                <col className="ladder-col-image" />
+                <col className="ladder-col-prediction" />
+                <col className="ladder-col-diff" />
+                <col className="ladder-col-confidence" />
+              </colgroup>
+              <thead>
+                <tr>
+                  <th scope="col">{xLabel}</th>
+                  <th scope="col">Image</th>
+                  <th scope="col">Prediction</th>
+                  <th scope="col">{spec.reference.trim() ? 'vs reference' : 'vs step 0'}</th>
+                  <th scope="col">Confidence</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.step} data-step={r.step}>
+                    <th scope="row">
+                      <span className="ladder-step">#{r.step}</span> {formatNumber(r.value, 4)}
+                    </th>
+                    <td>
+                      <RasterView raster={result.images[r.step]} label={`Step ${r.step} image`} className="ladder-img" />
+                    </td>
+                    <td className="ladder-pred">
+                      {r.error ? (
+                        <p className="pane-error">{r.error}</p>
+                      ) : (
+                        <>
+                          {/* focusable: a long prediction scrolls inside it, and that scroll must be reachable by keyboard */}
+                          <code className="latex" aria-label="Predicted LaTeX" tabIndex={0}>
+                            {r.latex || '(empty)'}
+                          </code>
+                          <Katex latex={r.latex} label="Rendered prediction" />
+                        </>
+                      )}
+                    </td>
+                    <td>
+                      {r.error ? (
+                        '—'
+                      ) : r.basis === 'step0' && r.step === 0 ? (
+                        <span className="hint">the basis of this column</span>
+                      ) : (
+                        <DiffView from={r.basisLatex} to={r.latex} label={r.basis === 'reference' ? 'vs reference' : 'vs step 0'} fromName={r.basis === 'reference' ? 'the reference' : 'step 0'} />
+                      )}
+                      {r.score !== null && (
+                        <div className="ladder-score">
+                          score <strong>{r.score.toFixed(3)}</strong>
+                        </div>
+                      )}
+                    </td>
+                    <td>
+                      {!r.error && <TokenConfidence prediction={r} compact label={`Token confidence, step ${r.step}`} />}
+                      {!r.error && <div className="hint">{r.ms.toFixed(0)} ms</div>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         );
       })}
     </div>

@@ -112,7 +112,8 @@ export function PresetsPanel() {
             <code className="preset-ref" aria-label={`Preset ${p.id}: reference`}>
               {p.reference}
             </code>
-            <button type="button" onClick={() => void open(p)} aria-label={`Open preset ${p.title} in Compare`}>
+            {/* the name starts with the visible words (what speech input users say to press it) */}
+            <button type="button" onClick={() => void open(p)} aria-label={`Open in Compare: preset ${p.title}`}>
               Open in Compare
             </button>
           </li>

@@ -8,8 +8,7 @@
  * symbols at all. The images are the examples marked as presets in src/input/examples.ts.
  */
 import { presetExample, type Example } from '../input/examples.ts';
-import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
-import { WHITE_ON_BLUE } from '../perturb/variables.ts';
+import { DEFAULT_PERTURB, WHITE_ON_BLUE, type PerturbOptions } from '../perturb/types.ts';
 import type { Raster } from '../image/raster.ts';
 import type { Prediction } from '../worker-api/ocr.ts';
 import { confidenceStats } from './confidence.ts';

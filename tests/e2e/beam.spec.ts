@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import path from 'node:path';
-import { FIXTURES, pane, predictedLatex } from './helpers.ts';
+import { FIXTURES, pane, predictedLatex, openApp } from './helpers.ts';
 
 /** The per-pane beam width (src/model/beam.ts), on WASM and, where the browser has an adapter, WebGPU. */
 
@@ -16,7 +16,7 @@ async function upload(page: Page, file: string) {
 }
 
 test('each pane has its own beam width, 1 (greedy) to 8, and says which one it used', async ({ page }) => {
-  await page.goto('/');
+  await openApp(page);
   for (const n of [1, 2]) await device(page, n).selectOption('wasm');
   await expect(beamWidth(page, 1).locator('option')).toHaveText(['1 (greedy)', '2', '3', '4', '5', '6', '7', '8']);
   await expect(beamWidth(page, 1)).toHaveValue('1');
@@ -30,7 +30,7 @@ test('each pane has its own beam width, 1 (greedy) to 8, and says which one it u
 
 test('beam search on WebGPU reads what it reads on WASM at the same precision', async ({ page }) => {
   test.setTimeout(600_000);
-  await page.goto('/');
+  await openApp(page);
   const { webgpu } = await page.evaluate(() => window.__ocrTest!.devices());
   test.skip(!webgpu, 'this browser has no WebGPU adapter');
   await device(page, 1).selectOption('webgpu');

@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, pane, predictedLatex } from './helpers.ts';
+import { FIXTURES, pane, predictedLatex, openApp } from './helpers.ts';
 
 /**
  * Robustness: every failure shows up where it happened (an alert, or the pane's error),
@@ -45,7 +45,7 @@ function rewriteVocab(dir: string, text: (id: number) => string) {
 }
 
 async function open(page: Page, query = '') {
-  await page.goto(`/${query}`);
+  await openApp(page, `/${query}`);
   // WASM: the software WebGPU adapter of headless Chromium is very slow on small CI machines
   for (const n of [1, 2]) await pane(page, n).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
 }
@@ -155,7 +155,7 @@ for (const kind of ['crash', 'hang'] as const) {
 }
 
 test('a WebGPU failure falls back to WASM and says so', async ({ page }) => {
-  await page.goto('/?failWebGPU=1');
+  await openApp(page, '/?failWebGPU=1');
   await pane(page, 1).getByRole('combobox', { name: 'Device', exact: true }).selectOption('webgpu');
   await pane(page, 2).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
   await upload(page, 'pythagoras.png');
@@ -169,7 +169,7 @@ test('a WebGPU failure falls back to WASM and says so', async ({ page }) => {
 
 test('WebGPU chosen explicitly runs on the adapter, in its own worker with a WebGPU-capable onnxruntime build', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/');
+  await openApp(page);
   const { webgpu } = await page.evaluate(() => window.__ocrTest!.devices());
   test.skip(!webgpu, 'this browser has no WebGPU adapter');
   await pane(page, 1).getByRole('combobox', { name: 'Device', exact: true }).selectOption('webgpu');
@@ -188,7 +188,7 @@ test('WebGPU chosen explicitly runs on the adapter, in its own worker with a Web
 });
 
 test('"auto" runs on WASM when the only WebGPU adapter is a software one, and says so', async ({ page }) => {
-  await page.goto('/');
+  await openApp(page);
   const { webgpu, software } = await page.evaluate(() => window.__ocrTest!.devices());
   test.skip(!webgpu || !software, 'this browser has no software-only WebGPU adapter');
   await upload(page, 'pythagoras.png');

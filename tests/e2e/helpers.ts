@@ -1,6 +1,7 @@
 import { expect, type Page, type Request } from '@playwright/test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_SEEN_KEY } from '../../src/app/demo.ts';
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '.cache', 'fixtures');
 
@@ -12,6 +13,23 @@ export function forbidExternalRequests(page: Page): { external: string[] } {
     if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'blob:'].includes(u.protocol)) external.push(r.url());
   });
   return { external };
+}
+
+/**
+ * Opens the app (`path`: a query, a permalink hash) as a visitor who has dismissed the
+ * first-visit demo (src/app/demo.ts): the empty start the specs build on. Set for the whole
+ * context, so pages it opens later (a permalink in a new tab) start the same way. The demo's
+ * own test (demo.spec.ts) opens a truly fresh context instead.
+ */
+export async function openApp(page: Page, path = '/') {
+  await page.context().addInitScript((key) => {
+    try {
+      localStorage.setItem(key, '1');
+    } catch {
+      // about:blank and other opaque origins have no storage: only the app's pages matter
+    }
+  }, DEMO_SEEN_KEY);
+  return page.goto(path);
 }
 
 export function pane(page: Page, n: number) {

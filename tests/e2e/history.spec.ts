@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, pane } from './helpers.ts';
+import { FIXTURES, pane, openApp } from './helpers.ts';
 
 /** History: every finished run is kept in IndexedDB; list, restore, delete, export, import. */
 
@@ -10,7 +10,7 @@ const RUN_MS = 300_000;
 test.describe.configure({ timeout: 900_000 });
 
 async function open(page: Page) {
-  await page.goto('/');
+  await openApp(page);
   for (const n of [1, 2]) await pane(page, n).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
 }
 

@@ -1,11 +1,12 @@
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
+import { FIXTURES, forbidExternalRequests, pane, openApp } from './helpers.ts';
+import { DRAW_HEIGHT, DRAW_WIDTH } from '../../src/draw/strokes.ts';
 
 /** Opens the app with both panes on WASM: headless Chromium's WebGPU is SwiftShader (software), far slower. */
 async function open(page: Page) {
-  await page.goto('/');
+  await openApp(page);
   for (const n of [1, 2]) await pane(page, n).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
 }
 
@@ -149,7 +150,9 @@ test('draw with the mouse: panes predict; Undo, Redo, keyboard and Clear work', 
   await stroke(at(0.475, 0.35), at(0.475, 0.65));
   await stroke(at(0.7, 0.3), at(0.7, 0.7));
   await expect(panel.getByText('5 strokes')).toBeVisible();
-  expect(await darkPixels(page, 'Drawing canvas')).toBeGreaterThan(200);
+  // the canvas is drawn at its shown size: ink counts are per area of the drawing's own 800×300 units
+  const perArea = (await canvas.evaluate((c) => (c as HTMLCanvasElement).width * (c as HTMLCanvasElement).height)) / (DRAW_WIDTH * DRAW_HEIGHT);
+  expect(await darkPixels(page, 'Drawing canvas')).toBeGreaterThan(200 * perArea);
   await panesPredict(page, [1, 2]);
 
   const undo = panel.getByRole('button', { name: 'Undo' });
@@ -173,7 +176,7 @@ test('draw with the mouse: panes predict; Undo, Redo, keyboard and Clear work', 
   await panel.getByRole('slider', { name: 'Stroke width' }).fill('20');
   await stroke(at(0.8, 0.5), at(0.95, 0.5));
   await expect(panel.getByText('6 strokes')).toBeVisible();
-  expect((await darkPixels(page, 'Drawing canvas'))! - before).toBeGreaterThan(1000);
+  expect((await darkPixels(page, 'Drawing canvas'))! - before).toBeGreaterThan(1000 * perArea);
 
   await panel.getByRole('button', { name: 'Clear' }).click();
   await expect(panel.getByText('0 strokes')).toBeVisible();

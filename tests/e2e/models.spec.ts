@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
+import { FIXTURES, forbidExternalRequests, pane, openApp } from './helpers.ts';
 
 /** The model picker: model cards, model folders from disk, Hugging Face ids. */
 
@@ -22,7 +22,7 @@ function modelFolder(name: string, readme?: string): string {
 }
 
 async function open(page: Page) {
-  await page.goto('/');
+  await openApp(page);
   for (const n of [1, 2]) await pane(page, n).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
 }
 

@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
+import { FIXTURES, forbidExternalRequests, pane, openApp } from './helpers.ts';
 
 /**
  * Offline PWA: the app shell comes from the service worker's precache, built-in model
@@ -85,7 +85,7 @@ test.describe.configure({ timeout: 900_000 });
 
 test('works offline after one online visit: an upload and a drawing are recognised with the network off', async ({ page, context }) => {
   const net = forbidExternalRequests(page);
-  await page.goto('/');
+  await openApp(page);
   await serviceWorkerReady(page);
   await useWasm(page);
   await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
@@ -115,7 +115,7 @@ test('works offline after one online visit: an upload and a drawing are recognis
 
 test('"Make available offline" stores every built-in model file, with progress; a model never used before then runs offline', async ({ page, context }) => {
   const net = forbidExternalRequests(page);
-  await page.goto('/');
+  await openApp(page);
   const index = await (await page.request.get('/models/index.json')).json();
   const files = index.models.reduce((n: number, m: { files: unknown[] }) => n + m.files.length, 0);
   expect(files).toBeGreaterThan(0);
@@ -140,7 +140,7 @@ test('"Make available offline" stores every built-in model file, with progress; 
 
 test("WASM's onnxruntime build is precached; a WebGPU build is cached when first used, then runs offline", async ({ page, context }) => {
   const net = forbidExternalRequests(page);
-  await page.goto('/');
+  await openApp(page);
   await serviceWorkerReady(page);
   await page.reload(); // now the service worker controls the page: its runtime cache applies
   const cachedWasm = () =>
@@ -175,7 +175,7 @@ test("WASM's onnxruntime build is precached; a WebGPU build is cached when first
 });
 
 test('a new version shows "Update available"; Reload switches to it and the history survives', async ({ page }) => {
-  await page.goto('/');
+  await openApp(page);
   await serviceWorkerReady(page);
   await page.reload();
   expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);

@@ -1,10 +1,10 @@
 import { test, expect, type Page } from '@playwright/test';
 import path from 'node:path';
-import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
+import { FIXTURES, forbidExternalRequests, pane, openApp } from './helpers.ts';
 
 /** Opens the app with both panes on WASM: headless Chromium's WebGPU is SwiftShader (software), far slower. */
 async function open(page: Page) {
-  await page.goto('/');
+  await openApp(page);
   for (const n of [1, 2]) await pane(page, n).getByRole('combobox', { name: 'Device', exact: true }).selectOption('wasm');
 }
 

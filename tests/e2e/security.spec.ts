@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, forbidExternalRequests, pane } from './helpers.ts';
+import { FIXTURES, forbidExternalRequests, openApp, pane } from './helpers.ts';
 
 /**
  * Security: strict CSP (header in preview, meta tag in the build, public/_headers for static
@@ -42,7 +42,7 @@ async function watchCsp(page: Page) {
 
 test('a strict CSP is sent and set in the page, and the app runs under it (workers, WASM)', async ({ page }) => {
   const violations = await watchCsp(page);
-  const res = (await page.goto('/'))!;
+  const res = (await openApp(page, '/'))!;
   const csp = res.headers()['content-security-policy'];
   expect(csp).toContain("default-src 'self'");
   expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
@@ -88,7 +88,7 @@ test('no other site can show the app in a frame (clickjacking)', async ({ page, 
 
 test('the page is cross-origin isolated and onnxruntime can use more than one thread', async ({ page }) => {
   // two threads asked for (the default is half the cores: one on a 2-core machine)
-  const res = (await page.goto('/?threads=2'))!;
+  const res = (await openApp(page, '/?threads=2'))!;
   expect(res.headers()['cross-origin-opener-policy']).toBe('same-origin');
   expect(res.headers()['cross-origin-embedder-policy']).toBe('require-corp');
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
@@ -103,14 +103,14 @@ test('the page is cross-origin isolated and onnxruntime can use more than one th
 });
 
 test('?threads=1 (the one-thread rows of npm run bench) reaches the worker', async ({ page }) => {
-  await page.goto('/?threads=1');
+  await openApp(page, '/?threads=1');
   await wasmPanes(page);
   await recognise(page, 'sum.png');
   expect((await page.evaluate(() => window.__ocrTest!.devices())).threads).toBe(1);
 });
 
 test('public/_headers (static hosting) sends the same isolation headers, CSP and X-Frame-Options as the preview server', async ({ page }) => {
-  const res = (await page.goto('/'))!;
+  const res = (await openApp(page, '/'))!;
   const text = fs.readFileSync(path.join(ROOT, 'public', '_headers'), 'utf8');
   const header = (name: string) => new RegExp(`^\\s+${name}:\\s*(.+)$`, 'mi').exec(text)?.[1].trim();
   expect(header('Content-Security-Policy')).toBe(res.headers()['content-security-policy']);
@@ -123,7 +123,7 @@ test('public/_headers (static hosting) sends the same isolation headers, CSP and
 
 test('with the built-in models no request leaves the origin', async ({ page }) => {
   const net = forbidExternalRequests(page);
-  await page.goto('/');
+  await openApp(page, '/');
   await wasmPanes(page);
   await recognise(page, 'pythagoras.png');
   await pane(page, 1).getByRole('combobox', { name: 'Model', exact: true }).selectOption({ label: 'Narrow (built-in)' });
@@ -156,7 +156,7 @@ test('predicted text is never inserted as HTML (a model that "predicts" markup a
   const errors: Error[] = [];
   page.on('pageerror', (e) => errors.push(e));
   page.on('dialog', (d) => void d.dismiss());
-  await page.goto('/');
+  await openApp(page, '/');
   await wasmPanes(page);
   await page.getByLabel('Load model folder').setInputFiles(dir);
   await expect(page.getByRole('region', { name: 'Models' }).getByRole('status')).toContainText('Added "hostile-model (your folder)"');

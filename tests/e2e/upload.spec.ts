@@ -1,10 +1,10 @@
 import { test, expect } from '@playwright/test';
 import path from 'node:path';
-import { FIXTURES, forbidExternalRequests, pane, predictedLatex } from './helpers.ts';
+import { FIXTURES, forbidExternalRequests, pane, predictedLatex, openApp } from './helpers.ts';
 
 test('upload an image: both panes predict, render and report the device', async ({ page }) => {
   const net = forbidExternalRequests(page);
-  await page.goto('/');
+  await openApp(page);
   await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
   for (const n of [1, 2]) {
     const latex = await predictedLatex(page, n);
