@@ -54,6 +54,8 @@ def parse():
     p.add_argument("--run", required=True, help="run folder (created, or resumed from its last.pt)")
     p.add_argument("--minutes", type=float, default=0, help="stop (resumably) after this much wall time")
     p.add_argument("--steps", type=int, help="override the config's total steps (the schedule's length)")
+    p.add_argument("--validate-at-stop", action="store_true",
+                   help="when stopped early (--minutes, SIGTERM), validate the last step too, so best.pt can be it")
     p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                    help="override one config value, e.g. --set precision='\"fp32\"' --set optim.lr=5e-4")
     return p.parse_args()
@@ -433,6 +435,9 @@ def main():
                 break
     finally:
         pre.close()
+    validated = state["step"] % c["val"]["every"] == 0 or state["step"] == c["steps"]
+    if a.validate_at_stop and not validated:
+        validate()
     save_last()
     print(f"stopped at step {state['step']}; best score {state['best']:.4f} at step {state['best_step']}", flush=True)
 
