@@ -18,9 +18,9 @@ const DESCRIPTIONS: Record<string, { title: string; summary: string; data: strin
     augment: 'None: clean black-on-white only (on purpose).',
   },
   augmented: {
-    title: 'augmented — fine-tuned from narrow with augmentation, other fonts and handwriting',
+    title: 'augmented — trained with augmentation, other fonts and handwriting',
     summary:
-      'The "after" model: the same architecture, fine-tuned from narrow\'s best checkpoint on a mix that breaks the colour shortcut. It should read white-on-blue, dark-mode and coloured images as well as black-on-white ones, and it has seen handwriting.',
+      'The "after" model: the same architecture as narrow, started from narrow\'s weights and trained on a mix that breaks the colour shortcut (a campaign that continues across sessions: `training/campaign.sh augmented`). It reads white-on-blue, dark-mode and coloured images as well as black-on-white ones, and it has seen handwriting.',
     data: 'A weighted mix per batch: 55% the KaTeX renders of narrow, 20% MathJax 4 SVG renders (New Computer Modern and STIX Two fonts: another renderer and a Times-like font) of a different draw of the same sources, 25% CROHME handwritten training images (`../shared/data/crohme/gt_split/train.tsv`, 7,067 images).',
     augment:
       '80% of printed samples and all handwritten ones are augmented (each independently): ink and paper grey levels (near black on white 30%, light ink on dark paper 35%, any pair with contrast ≥ 0.25 35%: covers colour changes, inversion, dark mode, since the model\'s first operation is the mean of R, G, B), gamma, uneven lighting, Gaussian noise (σ ≤ 0.1), blur (σ 0.3–1.3 px), rotation ±5°, scale jitter 0.5–1.6×, stroke thickening, JPEG quality 15–90.',
@@ -119,7 +119,7 @@ transparency onto white, grey level = mean of R, G, B, trim to the content (what
 border colour), fit to 64 px high (width ≤ 1024 px), pad with the background. \`preprocessor_config.json\`
 declares this under \`latex_ocr_prepare\`; plain transformers.js without the app only resizes to 64 px high.
 Output: LaTeX in the canonical token form of im2latex-100k (tokens separated by spaces, e.g.
-\`\\frac { a } { b }\`), greedy decoding, at most ${JSON.parse(fs.readFileSync(path.join(dir, 'generation_config.json'), 'utf8')).max_new_tokens} tokens.
+\`\\frac { a } { b }\`), greedy decoding by default (beam search of width 2–8 in the app and the CLIs: \`--beams\`), at most ${JSON.parse(fs.readFileSync(path.join(dir, 'generation_config.json'), 'utf8')).max_new_tokens} tokens.
 
 ## Architecture
 - Encoder: 5 conv layers (3×3, BatchNorm, ReLU; channels ${cfg.encoder.channels.join('–')}–${cfg.encoder.hidden_size}) to a 4 × W/8 grid, learned row and column embeddings, LayerNorm. The exported encoder also computes each decoder layer's cross-attention keys and values once per image (\`last_hidden_state\` carries them).
