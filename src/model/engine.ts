@@ -8,7 +8,7 @@ import type * as TJS from '@huggingface/transformers';
 import type { Raster } from '../image/raster.ts';
 import { type PrepareSpec, prepareForModel } from '../image/prepare.ts';
 import type { Device, Dtype, LoadProgress, Prediction, TokenInfo } from '../worker-api/ocr.ts';
-import { beamSearch, checkNumBeams, logSoftmax, DEFAULT_LENGTH_PENALTY, DEFAULT_NUM_BEAMS, type BeamResult } from './beam.ts';
+import { beamSearch, checkNumBeams, logSoftmax, topIndices, DEFAULT_LENGTH_PENALTY, DEFAULT_NUM_BEAMS, type BeamResult } from './beam.ts';
 
 export type Transformers = typeof TJS;
 // The pipeline object: typed loosely on purpose (transformers.js' own types for it are a large union).
@@ -80,27 +80,14 @@ export async function loadModel(
   return { pipe, device: opts.device, dtype: opts.dtype, prepare, loadMs: performance.now() - t0 };
 }
 
-/** The k most likely entries of one step's logits, with their softmax probabilities (one pass, no sort of the vocabulary). */
+/** The k most likely entries of one step's logits, with their softmax probabilities (no sort of the vocabulary). */
 export function topKSoftmax(row: ArrayLike<number>, k: number): { ids: number[]; probs: number[] } {
   let max = -Infinity;
   for (let j = 0; j < row.length; j++) if (row[j] > max) max = row[j];
   let sum = 0;
-  const ids: number[] = [];
-  const vals: number[] = [];
-  for (let j = 0; j < row.length; j++) {
-    const e = Math.exp(row[j] - max);
-    sum += e;
-    if (ids.length === k && e <= vals[k - 1]) continue;
-    let at = ids.length === k ? k - 1 : ids.length;
-    while (at > 0 && vals[at - 1] < e) at--;
-    ids.splice(at, 0, j);
-    vals.splice(at, 0, e);
-    if (ids.length > k) {
-      ids.pop();
-      vals.pop();
-    }
-  }
-  return { ids, probs: vals.map((v) => v / sum) };
+  for (let j = 0; j < row.length; j++) sum += Math.exp(row[j] - max);
+  const ids = topIndices(row, k);
+  return { ids, probs: ids.map((j) => Math.exp(row[j] - max) / sum) };
 }
 
 /** Records, for each generated token, its probability and the top alternatives. */
