@@ -6,6 +6,7 @@ import * as tjs from '@huggingface/transformers';
 import sharp from 'sharp';
 import type { Raster } from '../src/image/raster.ts';
 import { loadModel, defaultDtype, type EngineModel } from '../src/model/engine.ts';
+import { checkNumBeams, DEFAULT_NUM_BEAMS } from '../src/model/beam.ts';
 import type { Device, Dtype } from '../src/worker-api/ocr.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -71,4 +72,14 @@ export function parseArgs(argv: string[], repeatable: string[] = []) {
     } else positional.push(a);
   }
   return { flags, positional };
+}
+
+/** The --beams flag of the CLIs: the default width when absent; a bad value prints why and the usage, exits 2. */
+export function beamsFlag(value: string | string[] | undefined, usage: string): number {
+  try {
+    return value === undefined ? DEFAULT_NUM_BEAMS : checkNumBeams(value);
+  } catch (e) {
+    console.error(`--beams: ${e instanceof Error ? e.message : e}\n${usage}`);
+    process.exit(2);
+  }
 }

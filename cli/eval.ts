@@ -17,13 +17,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openModel, parseArgs, tjs, MODELS_DIR, resolveModel } from './common.ts';
+import { beamsFlag, openModel, parseArgs, tjs, MODELS_DIR, resolveModel } from './common.ts';
 import { EVAL_SETS, evalSet } from './eval-data.ts';
 import { recognize } from '../src/model/engine.ts';
 import { normalizeTokens } from '../src/latex/tokens.ts';
 import { bleu4, normalizedEditDistance } from '../src/metrics/tokens.ts';
 import { renderMathml } from '../src/render/katex.ts';
-import { checkNumBeams, DEFAULT_NUM_BEAMS, MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
+import { DEFAULT_NUM_BEAMS, MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
 
 export interface EvalResult {
@@ -232,13 +232,7 @@ const USAGE = `usage: npm run eval -- --model <id|folder> --set <${EVAL_SETS.map
 async function main() {
   const { flags } = parseArgs(process.argv.slice(2));
   const limit = flags.limit ? Number(flags.limit) : Infinity;
-  let numBeams = DEFAULT_NUM_BEAMS;
-  try {
-    if (flags.beams !== undefined) numBeams = checkNumBeams(flags.beams);
-  } catch (e) {
-    console.error(`--beams: ${e instanceof Error ? e.message : e}\n${USAGE}`);
-    process.exit(2);
-  }
+  const numBeams = beamsFlag(flags.beams, USAGE);
   if (flags.all) {
     // fp32 of every model first (the headline numbers), then q8, then fp16, so a run cut short
     // still has the most important rows. Results already saved for the same set size are kept

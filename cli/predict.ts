@@ -7,9 +7,9 @@
  * when the model cannot be beam-searched and was decoded greedily. A file that
  * fails prints {"file","error"} and the rest still run; the exit code is 1 if any failed.
  */
-import { openModel, readImage, expandInputs, parseArgs, tjs } from './common.ts';
+import { beamsFlag, openModel, readImage, expandInputs, parseArgs, tjs } from './common.ts';
 import { recognize } from '../src/model/engine.ts';
-import { checkNumBeams, DEFAULT_NUM_BEAMS, MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
+import { MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
 import type { Device, Dtype } from '../src/worker-api/ocr.ts';
 
 async function main() {
@@ -19,13 +19,7 @@ async function main() {
     console.error(usage);
     process.exit(2);
   }
-  let numBeams = DEFAULT_NUM_BEAMS;
-  try {
-    if (flags.beams !== undefined) numBeams = checkNumBeams(flags.beams);
-  } catch (e) {
-    console.error(`--beams: ${e instanceof Error ? e.message : e}\n${usage}`);
-    process.exit(2);
-  }
+  const numBeams = beamsFlag(flags.beams, usage);
   const model = await openModel(String(flags.model), (flags.device as Device) ?? 'cpu', flags.dtype as Dtype | undefined);
   let failed = 0;
   for (const file of expandInputs(positional)) {

@@ -13,14 +13,14 @@
  * src/perturb/variables.ts (stroke width needs a drawing, so not here). --beams N decodes
  * with beam width N (src/model/beam.ts) instead of greedily.
  */
-import { openModel, readImage, parseArgs, tjs } from './common.ts';
+import { beamsFlag, openModel, readImage, parseArgs, tjs } from './common.ts';
 import { recognize, type EngineModel } from '../src/model/engine.ts';
 import { applyPerturbations } from '../src/perturb/ops.ts';
 import { SWEEP_VARIABLES, sweepVariable } from '../src/perturb/variables.ts';
 import { runSweep, type SweepModel } from '../src/research/sweep.ts';
 import { CSV_HEADER, csvRow } from '../src/research/export.ts';
 import { MAX_SWEEP_STEPS } from '../src/research/config.ts';
-import { checkNumBeams, DEFAULT_NUM_BEAMS, MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
+import { MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
 import type { Device, Dtype } from '../src/worker-api/ocr.ts';
 
 const USAGE = `usage: npm run stress -- --model <id|folder> [--model <id2>] --vary <variable> [--from <a>] [--to <b>] [--steps <n>] [--reference <latex>] [--device cpu] [--dtype fp32|q8|fp16] [--beams ${MIN_BEAMS}-${MAX_BEAMS}] <image>
@@ -61,13 +61,7 @@ async function main() {
   const reference = typeof flags.reference === 'string' && flags.reference !== 'true' ? flags.reference : '';
   const device = (flags.device as Device | undefined) ?? 'cpu';
   const dtype = flags.dtype as Dtype | undefined;
-  const numBeams = (() => {
-    try {
-      return flags.beams === undefined ? DEFAULT_NUM_BEAMS : checkNumBeams(flags.beams);
-    } catch (e) {
-      return fail(`--beams: ${e instanceof Error ? e.message : e}\n${USAGE}`);
-    }
-  })();
+  const numBeams = beamsFlag(flags.beams, USAGE);
 
   const image = await readImage(positional[0]).catch((e) => fail(`${positional[0]}: ${e instanceof Error ? e.message : e}`, 1));
   const models: SweepModel[] = modelIds.map((id) => ({ key: id, label: id }));
