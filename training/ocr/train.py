@@ -206,9 +206,11 @@ class Prefetcher:
         self.pending = collections.deque()
         if depth > 0:
             # a fresh interpreter: the worker's BLAS starts single-threaded
+            ours = "OPENBLAS_NUM_THREADS" not in os.environ
             os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
             self.pool = mp.get_context("spawn").Pool(1, initializer=_worker_init, initargs=(c, tokens))
-            os.environ.pop("OPENBLAS_NUM_THREADS", None)
+            if ours:  # leave a value the user set alone
+                os.environ.pop("OPENBLAS_NUM_THREADS")
         else:
             vocab = Vocab(tokens)
             _W.update(c=c, vocab=vocab, batcher=Batcher(load_groups(c, vocab), c["batch"], c["seed"]))
