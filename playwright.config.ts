@@ -5,6 +5,8 @@ import { defineConfig } from '@playwright/test';
  * built app served by `vite preview` (COOP/COEP and CSP headers as in production).
  */
 const PORT = Number(process.env.E2E_PORT ?? 4273);
+// E2E_OUT_DIR: serve a build other than dist/ (parallel checkouts of the same tree).
+const OUT_DIR = process.env.E2E_OUT_DIR ? ` --outDir ${process.env.E2E_OUT_DIR}` : '';
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -37,7 +39,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   webServer: {
-    command: `npx vite preview --port ${PORT} --strictPort --host 127.0.0.1`,
+    command: `npx vite preview --port ${PORT} --strictPort --host 127.0.0.1${OUT_DIR}`,
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

@@ -90,6 +90,13 @@ def lr_at(step, c):
     return cyc["lr"] * (o["lr_floor"] + (1 - o["lr_floor"]) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def is_val_step(step, c):
+    """Validate every `val.every` steps, at the end of the run and at the end of each cosine
+    cycle (the annealed checkpoints worth shipping)."""
+    ends = {k["steps"] for k in c["optim"].get("cycles") or []}
+    return step % c["val"]["every"] == 0 or step == c["steps"] or step in ends
+
+
 def max_len_at(step, c):
     """Curriculum: [[fraction of the run, max target tokens], ...] (short formulas first)."""
     f = step / max(1, c["steps"])
@@ -426,7 +433,7 @@ def main():
                 log.flush()
                 print(json.dumps(entry), flush=True)
                 t_seg, seg_samples, seg_loss, seg_n, seg_wait = time.time(), 0, 0.0, 0, 0.0
-            if state["step"] % c["val"]["every"] == 0 or state["step"] == c["steps"]:
+            if is_val_step(state["step"], c):
                 validate()
                 save_last()
                 t_seg, t_save = time.time(), time.time()
@@ -437,7 +444,7 @@ def main():
                 break
     finally:
         pre.close()
-    validated = state["step"] % c["val"]["every"] == 0 or state["step"] == c["steps"]
+    validated = is_val_step(state["step"], c)
     if a.validate_at_stop and not validated:
         validate()
     save_last()
