@@ -44,7 +44,13 @@ class EncoderForExport(nn.Module):
 
 class DecoderForExport(nn.Module):
     """gpt2-style cache: input_ids, encoder_hidden_states, past_key_values.{i}.key/value ->
-    logits, present.{i}.key/value."""
+    logits, present.{i}.key/value, cross_attentions.{i}.
+
+    cross_attentions.{i} [B,T,S] is layer i's cross-attention, heads averaged: for each new
+    token, where it looked among the S = rows x cols image cells (row-major; rows = the
+    encoder's 4 rows). transformers.js collects outputs named cross_attentions* when generate()
+    is asked for them (output_attentions + return_dict_in_generate) and ignores them otherwise;
+    the app draws them as "Where it looks" maps."""
 
     def __init__(self, m: OCRModel):
         super().__init__()
@@ -58,10 +64,11 @@ class DecoderForExport(nn.Module):
             kv = encoder_hidden_states[:, :, 2 * i * D:(2 * i + 2) * D]
             cross.append((split_heads(kv[:, :, :D], H), split_heads(kv[:, :, D:], H)))
         past = [(flat_past[2 * i], flat_past[2 * i + 1]) for i in range(L)]
-        logits, presents = dec(input_ids, cross, past)
+        logits, presents, attns = dec(input_ids, cross, past, return_attn=True)
         out = [logits]
         for k, v in presents:
             out += [k, v]
+        out += [w.mean(dim=1) for w in attns]
         return tuple(out)
 
 
@@ -108,6 +115,10 @@ def export(ckpt_path, out, name):
             o = f"present.{i}.{kv}"
             names_out.append(o)
             dyn[o] = {0: "batch_size", 2: "total_sequence_length"}
+    for i in range(L):
+        o = f"cross_attentions.{i}"
+        names_out.append(o)
+        dyn[o] = {0: "batch_size", 1: "decoder_sequence_length", 2: "encoder_sequence_length"}
     torch.onnx.export(dec, tuple(args), os.path.join(out, "onnx", "decoder_model_merged.onnx"),
                       input_names=names_in, output_names=names_out, dynamic_axes=dyn,
                       opset_version=14, do_constant_folding=True)

@@ -143,11 +143,12 @@ def merge_heads(x):
     return x.transpose(1, 2).reshape(B, T, H * Dh)
 
 
-def attention(q, k, v, mask=None):
+def attention(q, k, v, mask=None, return_weights=False):
     s = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
     if mask is not None:
         s = s.masked_fill(mask, -1e9)
-    return F.softmax(s, dim=-1) @ v
+    w = F.softmax(s, dim=-1)
+    return (w @ v, w) if return_weights else w @ v
 
 
 class DecoderLayer(nn.Module):
@@ -168,7 +169,9 @@ class DecoderLayer(nn.Module):
         k, v = self.ckv(memory).chunk(2, dim=-1)
         return split_heads(k, self.h), split_heads(v, self.h)
 
-    def forward(self, x, cross_k, cross_v, past_k=None, past_v=None, mask=None):
+    def forward(self, x, cross_k, cross_v, past_k=None, past_v=None, mask=None, return_attn=False):
+        """Returns x, the self-attention k and v (the cache), and with return_attn the
+        cross-attention weights [B,H,T,S] (where each token looked in the image)."""
         q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
         q, k, v = split_heads(q, self.h), split_heads(k, self.h), split_heads(v, self.h)
         if past_k is not None:
@@ -176,9 +179,10 @@ class DecoderLayer(nn.Module):
             v = torch.cat([past_v, v], dim=2)
         x = x + self.drop(self.o(merge_heads(attention(q, k, v, mask))))
         q = split_heads(self.cq(self.ln2(x)), self.h)
-        x = x + self.drop(self.co(merge_heads(attention(q, cross_k, cross_v))))
+        a, w = attention(q, cross_k, cross_v, return_weights=True)
+        x = x + self.drop(self.co(merge_heads(a)))
         x = x + self.drop(self.ff2(self.drop(F.gelu(self.ff1(self.ln3(x))))))
-        return x, k, v
+        return (x, k, v, w) if return_attn else (x, k, v)
 
 
 class Decoder(nn.Module):
@@ -196,9 +200,10 @@ class Decoder(nn.Module):
         """Per layer (k, v) of the cross-attention, computed once per image."""
         return [layer.cross_kv(memory) for layer in self.layers]
 
-    def forward(self, ids, cross, past=None):
+    def forward(self, ids, cross, past=None, return_attn=False):
         """ids [B,T]; cross: list of (k,v); past: list of (k,v) or None.
-        Returns logits [B,T,V] and the new past."""
+        Returns logits [B,T,V] and the new past; with return_attn also a list, per layer, of
+        the cross-attention weights [B,H,T,S]."""
         T = ids.shape[1]
         P = 0 if past is None else past[0][0].shape[2]
         pos = torch.arange(P, P + T, device=ids.device)
@@ -206,12 +211,16 @@ class Decoder(nn.Module):
         qpos = torch.arange(P, P + T, device=ids.device)[:, None]
         kpos = torch.arange(0, P + T, device=ids.device)[None, :]
         mask = kpos > qpos
-        presents = []
+        presents, attns = [], []
         for i, layer in enumerate(self.layers):
             pk, pv = (None, None) if past is None else past[i]
-            x, k, v = layer(x, cross[i][0], cross[i][1], pk, pv, mask)
+            out = layer(x, cross[i][0], cross[i][1], pk, pv, mask, return_attn)
+            x, k, v = out[:3]
             presents.append((k, v))
-        return self.head(self.ln(x)), presents
+            if return_attn:
+                attns.append(out[3])
+        logits = self.head(self.ln(x))
+        return (logits, presents, attns) if return_attn else (logits, presents)
 
 
 class OCRModel(nn.Module):
