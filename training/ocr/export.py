@@ -137,7 +137,10 @@ def write_configs(out, name, cfg, vocab, ck):
         **ids,
         "encoder": {"model_type": "latex-ocr-cnn", "channels": list(cfg.channels), "hidden_size": D,
                     "image_height": HEIGHT, "max_width": MAX_WIDTH, "num_channels": 3,
-                    "note": "last_hidden_state holds each decoder layer's cross-attention keys and values"},
+                    "note": "last_hidden_state holds each decoder layer's cross-attention keys and values",
+                    # the S cells of last_hidden_state (and of the decoder's cross_attentions.{i}) are
+                    # rows x cols, row-major; each covers 16 x 8 px of the 64 px high input
+                    "attention_grid": {"rows": HEIGHT // 16, "cell_height": 16, "cell_width": 8}},
         "decoder": {"model_type": "gpt2", "n_layer": L, "n_head": H, "n_embd": D, "n_inner": cfg.d_ff,
                     "n_positions": cfg.max_len, "vocab_size": len(vocab), "add_cross_attention": True,
                     "is_decoder": True, **ids},
