@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync, spawn } from 'node:child_process';
-import { ROOT, parseArgs } from './common.ts';
+import { ROOT, cliArgs, intFlag, resolveModel, usageError } from './common.ts';
 import { evalSet } from './eval-data.ts';
 import { replaceBlock } from './eval.ts';
 import { jsByPackage, jsFilesIn } from './js-size.ts';
@@ -118,25 +118,57 @@ interface BenchResults {
 
 const RESULTS_JSON = path.join(OUT_DIR, 'results.json');
 
-function coldOptions(flags: Record<string, string | string[]>) {
-  return { dist: flags.dist ? String(flags.dist) : undefined, runs: Number(flags['cold-runs'] ?? 3) };
+const USAGE = `usage: npm run bench [-- --runs N --per-bucket N --models augmented,narrow --skip-browser --skip-cold --cold-runs N --dist <build folder>]
+       npm run bench -- --only cold [--dist <build folder>] [--cold-runs N]
+       npm run bench -- --only report`;
+
+function readFlags() {
+  const { values: flags, positionals } = cliArgs(USAGE, {
+    runs: { type: 'string' },
+    'per-bucket': { type: 'string' },
+    models: { type: 'string' },
+    'skip-browser': { type: 'boolean' },
+    'skip-cold': { type: 'boolean' },
+    'cold-runs': { type: 'string' },
+    dist: { type: 'string' },
+    only: { type: 'string' },
+  });
+  if (positionals.length) usageError(`unexpected argument "${positionals[0]}"`, USAGE);
+  if (flags.only !== undefined && flags.only !== 'cold' && flags.only !== 'report') {
+    usageError(`--only ${flags.only}: "cold" (the first visit alone) or "report" (rewrite the tables from bench/results.json)`, USAGE);
+  }
+  const models = (flags.models ?? 'augmented,narrow').split(',').filter(Boolean);
+  if (!models.length) usageError('--models: at least one model', USAGE);
+  for (const m of models) {
+    try {
+      resolveModel(m);
+    } catch (e) {
+      usageError(`--models: ${e instanceof Error ? e.message : e}`, USAGE);
+    }
+  }
+  return {
+    only: flags.only as 'cold' | 'report' | undefined,
+    runs: intFlag('runs', flags.runs, USAGE, { min: 1, fallback: 3 }),
+    perBucket: intFlag('per-bucket', flags['per-bucket'], USAGE, { min: 1, fallback: 10 }),
+    models,
+    skipBrowser: !!flags['skip-browser'],
+    skipCold: !!flags['skip-cold'],
+    cold: { dist: flags.dist, runs: intFlag('cold-runs', flags['cold-runs'], USAGE, { min: 1, fallback: 3 }) },
+  };
 }
 
 async function main() {
-  const { flags } = parseArgs(process.argv.slice(2));
+  const flags = readFlags();
   if (flags.only !== undefined) {
     // cold: the first visit alone, put together with the other numbers of the last full run;
     // report: bench/results.md and the README block rewritten from bench/results.json, nothing measured
-    if (flags.only !== 'cold' && flags.only !== 'report') throw new Error(`--only ${flags.only}: "cold" (the first visit alone) or "report" (rewrite the tables from bench/results.json)`);
     if (!fs.existsSync(RESULTS_JSON)) throw new Error(`${path.relative(ROOT, RESULTS_JSON)} is missing: run the full npm run bench once`);
     const results = JSON.parse(fs.readFileSync(RESULTS_JSON, 'utf8')) as BenchResults;
-    if (flags.only === 'cold') results.firstVisit = await benchCold(coldOptions(flags));
+    if (flags.only === 'cold') results.firstVisit = await benchCold(flags.cold);
     writeResults(results);
     return;
   }
-  const runs = Number(flags.runs ?? 3);
-  const perBucket = Number(flags['per-bucket'] ?? 10);
-  const models = String(flags.models ?? 'augmented,narrow').split(',');
+  const { runs, perBucket, models } = flags;
   const formulas = await pickFormulas(perBucket);
   console.error(`bench: ${formulas.length} formulas (${perBucket} per bucket), ${runs} runs`);
   const rows: (NodeRow | BrowserRow)[] = [];
@@ -161,7 +193,7 @@ async function main() {
   let firstPredictionJs: string[] = [];
   let longestTask: number[] = [];
   let firstVisit: ColdResult | null = null;
-  if (!flags['skip-browser']) {
+  if (!flags.skipBrowser) {
     const port = 4390;
     const stop = await startPreview(port);
     try {
@@ -173,8 +205,8 @@ async function main() {
     } finally {
       stop();
     }
-    if (!flags['skip-cold'])
-      firstVisit = await benchCold(coldOptions(flags)).catch((e) => {
+    if (!flags.skipCold)
+      firstVisit = await benchCold(flags.cold).catch((e) => {
         console.error(`first visit: ${e instanceof Error ? e.message : e}`);
         return null;
       });

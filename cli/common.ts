@@ -1,10 +1,12 @@
-/** Shared by the command-line tools: transformers.js for Node, image files, model ids. */
+/** Shared by the command-line tools: transformers.js for Node, the command line, image files, model ids. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as tjs from '@huggingface/transformers';
 import sharp from 'sharp';
 import type { Raster } from '../src/image/raster.ts';
+import { MAX_FILE_BYTES, REFUSE_PIXELS, targetSize } from '../src/image/decode.ts';
 import { loadModel, defaultDtype, type EngineModel } from '../src/model/engine.ts';
 import { checkNumBeams, DEFAULT_NUM_BEAMS } from '../src/model/beam.ts';
 import type { Device, Dtype } from '../src/worker-api/ocr.ts';
@@ -32,54 +34,122 @@ export async function openModel(idOrPath: string, device: Device = 'cpu', dtype?
   return loadModel(tjs, resolveModel(idOrPath), { device, dtype: dtype ?? defaultDtype(device, false) });
 }
 
-/** Decode an image file to RGBA (first frame of animations; SVG rasterised without scripts). */
+/**
+ * Decode an image file to RGBA (first frame of animations; SVG rasterised without scripts;
+ * turned upright by its EXIF orientation), scaled down as the app scales its inputs
+ * (src/image/decode.ts: at most MAX_PIXELS, MAX_SIDE a side), so the CLIs see what the app sees.
+ */
 export async function readImage(file: string): Promise<Raster> {
   const stat = fs.statSync(file);
   if (stat.size === 0) throw new Error('empty file (0 bytes)');
-  const img = sharp(file, { animated: false, limitInputPixels: 100_000_000 });
+  if (stat.size > MAX_FILE_BYTES) throw new Error(`file too large (${(stat.size / 1024 / 1024).toFixed(0)} MB; the app opens at most ${MAX_FILE_BYTES / 1024 / 1024} MB)`);
+  const img = sharp(file, { animated: false, autoOrient: true, limitInputPixels: REFUSE_PIXELS });
   const meta = await img.metadata().catch(() => {
     throw new Error('not an image this tool can read (PNG, JPEG, WebP, GIF, BMP, TIFF, SVG)');
   });
-  if (!meta.width || !meta.height) throw new Error('image has no size');
+  const { width, height } = meta.autoOrient ?? meta;
+  if (!width || !height) throw new Error('image has no size');
+  const [w, h] = targetSize(width, height, path.basename(file));
+  if (w !== width || h !== height) img.resize(w, h, { fit: 'fill' });
   const { data, info } = await img.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 }
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif|bmp|tiff?|svg)$/i;
 
-/** Files named on the command line; folders are expanded to the images inside (sorted). */
+/**
+ * Files named on the command line; folders are expanded to the images inside (sorted).
+ * A folder without images is an error (a mistyped path would otherwise do nothing, quietly).
+ */
 export function expandInputs(inputs: string[]): string[] {
   const out: string[] = [];
   for (const p of inputs) {
     if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
-      for (const f of fs.readdirSync(p).sort()) if (IMAGE_EXT.test(f)) out.push(path.join(p, f));
+      const found = fs.readdirSync(p).sort().filter((f) => IMAGE_EXT.test(f));
+      if (!found.length) throw new Error(`${p}: the folder has no images (.png, .jpg, .webp, .gif, .bmp, .tiff, .svg)`);
+      for (const f of found) out.push(path.join(p, f));
     } else out.push(p);
   }
   return out;
 }
 
-/** Minimal flag parser: --key value, repeated keys collect into arrays, the rest are positional. */
-export function parseArgs(argv: string[], repeatable: string[] = []) {
-  const flags: Record<string, string | string[]> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const key = a.slice(2);
-      const val = argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[++i] : 'true';
-      if (repeatable.includes(key)) ((flags[key] ??= []) as string[]).push(val);
-      else flags[key] = val;
-    } else positional.push(a);
-  }
-  return { flags, positional };
+/** Prints why and the usage on stderr and exits 2: the command line was wrong (nothing was loaded). */
+export function usageError(message: string, usage: string): never {
+  console.error(`${message}\n${usage}`);
+  process.exit(2);
 }
 
-/** The --beams flag of the CLIs: the default width when absent; a bad value prints why and the usage, exits 2. */
-export function beamsFlag(value: string | string[] | undefined, usage: string): number {
+type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * The command line of a CLI, read by node:util's parseArgs (strict: an unknown option, or
+ * one missing its value, is a usage error). `--help` prints the usage. `--opt -1` is read
+ * as the value -1 (parseArgs alone would ask for `--opt=-1`).
+ */
+export function cliArgs<const O extends CliOptions>(usage: string, options: O, argv: string[] = process.argv.slice(2)) {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  if (head.includes('--help') || head.includes('-h')) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    const takesValue = (end < 0 || i < end) && a.startsWith('--') && options[a.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-\.?\d/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true } as { args: string[]; options: O; allowPositionals: true; strict: true });
+  } catch (e) {
+    return usageError(e instanceof Error ? e.message : String(e), usage);
+  }
+}
+
+/** --beams: the default width when absent; a bad value is a usage error. */
+export function beamsFlag(value: string | undefined, usage: string): number {
   try {
     return value === undefined ? DEFAULT_NUM_BEAMS : checkNumBeams(value);
   } catch (e) {
-    console.error(`--beams: ${e instanceof Error ? e.message : e}\n${usage}`);
-    process.exit(2);
+    return usageError(`--beams: ${e instanceof Error ? e.message : e}`, usage);
   }
+}
+
+/** The devices transformers.js runs on in Node (onnxruntime-node): WASM is the browser's. */
+export const CLI_DEVICES = ['cpu', 'webgpu'] as const satisfies readonly Device[];
+export const DTYPES = ['fp32', 'q8', 'fp16'] as const satisfies readonly Dtype[];
+
+/** --device: cpu when absent; anything else is a usage error. */
+export function deviceFlag(value: string | undefined, usage: string): Device {
+  if (value === undefined) return 'cpu';
+  if ((CLI_DEVICES as readonly string[]).includes(value)) return value as Device;
+  return usageError(`--device: "${value}" is not a device here (${CLI_DEVICES.join(', ')})`, usage);
+}
+
+/** --dtype: undefined when absent (the device's default); anything else is a usage error. */
+export function dtypeFlag(value: string | undefined, usage: string): Dtype | undefined {
+  if (value === undefined || (DTYPES as readonly string[]).includes(value)) return value as Dtype | undefined;
+  return usageError(`--dtype: "${value}" is not a dtype (${DTYPES.join(', ')})`, usage);
+}
+
+/** A whole-number flag from min to max; `fallback` when absent; anything else is a usage error. */
+export function intFlag(name: string, value: string | undefined, usage: string, { min = 1, max = Number.MAX_SAFE_INTEGER, fallback }: { min?: number; max?: number; fallback: number }): number {
+  if (value === undefined) return fallback;
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    usageError(`--${name} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`} (got "${value}")`, usage);
+  }
+  return n;
+}
+
+/** A number flag (any finite number); `fallback` when absent; anything else is a usage error. */
+export function numberFlag(name: string, value: string | undefined, usage: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n)) usageError(`--${name} must be a number (got "${value}")`, usage);
+  return n;
 }

@@ -17,7 +17,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beamsFlag, openModel, parseArgs, tjs, MODELS_DIR, resolveModel } from './common.ts';
+import { beamsFlag, cliArgs, dtypeFlag, intFlag, openModel, tjs, usageError, MODELS_DIR, resolveModel } from './common.ts';
 import { EVAL_SETS, evalSet } from './eval-data.ts';
 import { recognize } from '../src/model/engine.ts';
 import { normalizeTokens } from '../src/latex/tokens.ts';
@@ -54,6 +54,7 @@ function mathml(latex: string): string | null {
 export async function evaluate(modelId: string, setName: string, dtype: Dtype, limit = Infinity, log = true, numBeams = DEFAULT_NUM_BEAMS): Promise<EvalResult> {
   const model = await openModel(modelId, 'cpu', dtype);
   const items = (await evalSet(setName).items()).slice(0, limit);
+  if (!items.length) throw new Error(`set "${setName}" has no items: nothing to evaluate`);
   const preds: string[][] = [];
   const refs: string[][] = [];
   const samples: NonNullable<EvalResult['samples']> = [];
@@ -230,19 +231,30 @@ const USAGE = `usage: npm run eval -- --model <id|folder> --set <${EVAL_SETS.map
        npm run eval -- --table`;
 
 async function main() {
-  const { flags } = parseArgs(process.argv.slice(2));
-  const limit = flags.limit ? Number(flags.limit) : Infinity;
+  const { values: flags, positionals } = cliArgs(USAGE, {
+    model: { type: 'string' },
+    set: { type: 'string' },
+    dtype: { type: 'string' },
+    beams: { type: 'string' },
+    limit: { type: 'string' },
+    save: { type: 'boolean' },
+    all: { type: 'boolean' },
+    only: { type: 'string' },
+    force: { type: 'boolean' },
+    table: { type: 'boolean' },
+  });
+  if (positionals.length) usageError(`unexpected argument "${positionals[0]}"`, USAGE);
+  const limit = intFlag('limit', flags.limit, USAGE, { min: 1, fallback: Infinity });
   const numBeams = beamsFlag(flags.beams, USAGE);
+  const dtypeArg = dtypeFlag(flags.dtype, USAGE);
+  if (flags.all && dtypeArg) usageError('--dtype: --all evaluates every dtype (fp32, q8, fp16)', USAGE);
   if (flags.all) {
     // fp32 of every model first (the headline numbers), then q8, then fp16, so a run cut short
     // still has the most important rows. Results already saved for the same set size are kept
     // (the run resumes); --force evaluates everything again.
     // --only <id>: one built-in model (after retraining it), the other's saved results stay
-    const only = flags.only === undefined ? null : String(flags.only);
-    if (only !== null && !['narrow', 'augmented'].includes(only)) {
-      console.error(`--only: "${only}" is not a built-in model (narrow, augmented)\n${USAGE}`);
-      process.exit(2);
-    }
+    const only = flags.only ?? null;
+    if (only !== null && !['narrow', 'augmented'].includes(only)) usageError(`--only: "${only}" is not a built-in model (narrow, augmented)`, USAGE);
     for (const dtype of TABLE_DTYPES) {
       for (const model of ['narrow', 'augmented'].filter((m) => only === null || m === only)) {
         // fp16 is for WebGPU; on the CPU it is checked on the clean set only (slow there)
@@ -269,11 +281,14 @@ async function main() {
     console.log(resultsTable());
     return;
   }
-  if (!flags.model || !flags.set) {
-    console.error(USAGE);
-    process.exit(2);
+  if (!flags.model || !flags.set) usageError(!flags.model ? '--model is required (or --all, or --table)' : '--set is required', USAGE);
+  try {
+    resolveModel(flags.model);
+    evalSet(flags.set);
+  } catch (e) {
+    usageError(e instanceof Error ? e.message : String(e), USAGE);
   }
-  const r = await evaluate(String(flags.model), String(flags.set), (flags.dtype as Dtype) ?? 'fp32', limit, true, numBeams);
+  const r = await evaluate(flags.model, flags.set, dtypeArg ?? 'fp32', limit, true, numBeams);
   if (flags.save) save(r);
   const { samples: _s, ...summary } = r;
   console.log(JSON.stringify(summary, null, 1));

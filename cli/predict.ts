@@ -1,28 +1,43 @@
 /**
- * npm run predict -- --model <built-in id or folder> [--device cpu] [--dtype fp32|q8|fp16] [--beams N] <image or folder>...
+ * npm run predict -- --model <built-in id or folder> [--device cpu|webgpu] [--dtype fp32|q8|fp16] [--beams N] <image or folder>...
  *
  * Prints one JSON object per image and line: {"file","latex","ms"} where ms is the
  * recognition time of that image alone (the model is loaded first). With --beams N
  * (beam width, src/model/beam.ts) the line also has "beams", the width used, and "note"
  * when the model cannot be beam-searched and was decoded greedily. A file that
  * fails prints {"file","error"} and the rest still run; the exit code is 1 if any failed.
+ * A wrong command line (unknown option, bad value, unknown model, a folder without images)
+ * exits 2 with why and the usage, before the model is loaded. Images are scaled down as the
+ * app scales them (cli/common.ts readImage).
  */
-import { beamsFlag, openModel, readImage, expandInputs, parseArgs, tjs } from './common.ts';
+import { beamsFlag, cliArgs, deviceFlag, dtypeFlag, expandInputs, openModel, readImage, resolveModel, tjs, usageError } from './common.ts';
 import { recognize } from '../src/model/engine.ts';
 import { MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
-import type { Device, Dtype } from '../src/worker-api/ocr.ts';
+
+const USAGE = `usage: npm run predict -- --model <id|folder> [--device cpu|webgpu] [--dtype fp32|q8|fp16] [--beams ${MIN_BEAMS}-${MAX_BEAMS}] <image or folder>...`;
 
 async function main() {
-  const { flags, positional } = parseArgs(process.argv.slice(2));
-  const usage = `usage: npm run predict -- --model <id|folder> [--device cpu] [--dtype fp32|q8|fp16] [--beams ${MIN_BEAMS}-${MAX_BEAMS}] <image or folder>...`;
-  if (!flags.model || positional.length === 0) {
-    console.error(usage);
-    process.exit(2);
+  const { values: flags, positionals } = cliArgs(USAGE, {
+    model: { type: 'string' },
+    device: { type: 'string' },
+    dtype: { type: 'string' },
+    beams: { type: 'string' },
+  });
+  if (!flags.model || positionals.length === 0) usageError(!flags.model ? '--model is required' : 'no image or folder given', USAGE);
+  const device = deviceFlag(flags.device, USAGE);
+  const dtype = dtypeFlag(flags.dtype, USAGE);
+  const numBeams = beamsFlag(flags.beams, USAGE);
+  // everything the command line names is checked before the model loads
+  let files: string[];
+  try {
+    resolveModel(flags.model);
+    files = expandInputs(positionals);
+  } catch (e) {
+    return usageError(e instanceof Error ? e.message : String(e), USAGE);
   }
-  const numBeams = beamsFlag(flags.beams, usage);
-  const model = await openModel(String(flags.model), (flags.device as Device) ?? 'cpu', flags.dtype as Dtype | undefined);
+  const model = await openModel(flags.model, device, dtype);
   let failed = 0;
-  for (const file of expandInputs(positional)) {
+  for (const file of files) {
     try {
       const image = await readImage(file);
       const p = await recognize(tjs, model, image, { numBeams });

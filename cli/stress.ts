@@ -1,6 +1,6 @@
 /**
  * npm run stress -- --model <id|folder> [--model <id2>] --vary <variable> [--from <a>] [--to <b>] [--steps <n>]
- *                   [--reference <latex>] [--device cpu] [--dtype fp32|q8|fp16] [--beams N] <image>
+ *                   [--reference <latex>] [--device cpu|webgpu] [--dtype fp32|q8|fp16] [--beams N] <image>
  *
  * One-variable stress test in Node: the image is perturbed at each step (the app's
  * own perturbation code) and recognised by each model. Prints CSV on stdout:
@@ -13,7 +13,7 @@
  * src/perturb/variables.ts (stroke width needs a drawing, so not here). --beams N decodes
  * with beam width N (src/model/beam.ts) instead of greedily.
  */
-import { beamsFlag, openModel, readImage, parseArgs, tjs } from './common.ts';
+import { beamsFlag, cliArgs, deviceFlag, dtypeFlag, intFlag, numberFlag, openModel, readImage, resolveModel, tjs, usageError } from './common.ts';
 import { recognize, type EngineModel } from '../src/model/engine.ts';
 import { applyPerturbations } from '../src/perturb/ops.ts';
 import { SWEEP_VARIABLES, sweepVariable } from '../src/perturb/variables.ts';
@@ -21,9 +21,8 @@ import { runSweep, type SweepModel } from '../src/research/sweep.ts';
 import { CSV_HEADER, csvRow } from '../src/research/export.ts';
 import { MAX_SWEEP_STEPS } from '../src/research/config.ts';
 import { MAX_BEAMS, MIN_BEAMS } from '../src/model/beam.ts';
-import type { Device, Dtype } from '../src/worker-api/ocr.ts';
 
-const USAGE = `usage: npm run stress -- --model <id|folder> [--model <id2>] --vary <variable> [--from <a>] [--to <b>] [--steps <n>] [--reference <latex>] [--device cpu] [--dtype fp32|q8|fp16] [--beams ${MIN_BEAMS}-${MAX_BEAMS}] <image>
+const USAGE = `usage: npm run stress -- --model <id|folder> [--model <id2>] --vary <variable> [--from <a>] [--to <b>] [--steps <n>] [--reference <latex>] [--device cpu|webgpu] [--dtype fp32|q8|fp16] [--beams ${MIN_BEAMS}-${MAX_BEAMS}] <image>
 variables: ${SWEEP_VARIABLES.filter((v) => !v.drawingOnly)
   .map((v) => `${v.id} (${v.from}..${v.to})`)
   .join(', ')}`;
@@ -33,37 +32,47 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
-function numberFlag(flags: Record<string, string | string[]>, name: string, fallback: number): number {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) fail(`--${name} must be a number (got "${raw}")\n${USAGE}`);
-  return n;
-}
-
 async function main() {
-  const { flags, positional } = parseArgs(process.argv.slice(2), ['model']);
-  const modelIds = (flags.model as string[] | undefined) ?? [];
-  if (!modelIds.length || !flags.vary || positional.length !== 1) fail(USAGE);
-  if (modelIds.length > 2) fail('at most two models (--model twice)');
+  const { values: flags, positionals } = cliArgs(USAGE, {
+    model: { type: 'string', multiple: true },
+    vary: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    steps: { type: 'string' },
+    reference: { type: 'string' },
+    device: { type: 'string' },
+    dtype: { type: 'string' },
+    beams: { type: 'string' },
+  });
+  const modelIds = flags.model ?? [];
+  if (!modelIds.length || !flags.vary || positionals.length !== 1) {
+    usageError(!modelIds.length ? '--model is required' : !flags.vary ? '--vary is required' : `one image, please (got ${positionals.length})`, USAGE);
+  }
+  if (modelIds.length > 2) usageError('at most two models (--model twice)', USAGE);
   const variable = (() => {
     try {
-      return sweepVariable(String(flags.vary));
+      return sweepVariable(flags.vary);
     } catch (e) {
-      return fail(e instanceof Error ? e.message : String(e));
+      return usageError(e instanceof Error ? e.message : String(e), USAGE);
     }
   })();
-  if (variable.drawingOnly) fail(`--vary ${variable.id} needs a drawing (strokes), not an image file; use the app's research mode`);
-  const from = numberFlag(flags, 'from', variable.from);
-  const to = numberFlag(flags, 'to', variable.to);
-  const steps = numberFlag(flags, 'steps', 5);
-  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_SWEEP_STEPS) fail(`--steps must be a whole number from 1 to ${MAX_SWEEP_STEPS}`);
-  const reference = typeof flags.reference === 'string' && flags.reference !== 'true' ? flags.reference : '';
-  const device = (flags.device as Device | undefined) ?? 'cpu';
-  const dtype = flags.dtype as Dtype | undefined;
+  if (variable.drawingOnly) usageError(`--vary ${variable.id} needs a drawing (strokes), not an image file; use the app's research mode`, USAGE);
+  const from = numberFlag('from', flags.from, USAGE, variable.from);
+  const to = numberFlag('to', flags.to, USAGE, variable.to);
+  const steps = intFlag('steps', flags.steps, USAGE, { min: 1, max: MAX_SWEEP_STEPS, fallback: 5 });
+  const reference = flags.reference ?? '';
+  const device = deviceFlag(flags.device, USAGE);
+  const dtype = dtypeFlag(flags.dtype, USAGE);
   const numBeams = beamsFlag(flags.beams, USAGE);
+  for (const id of modelIds) {
+    try {
+      resolveModel(id);
+    } catch (e) {
+      usageError(e instanceof Error ? e.message : String(e), USAGE);
+    }
+  }
 
-  const image = await readImage(positional[0]).catch((e) => fail(`${positional[0]}: ${e instanceof Error ? e.message : e}`, 1));
+  const image = await readImage(positionals[0]).catch((e) => fail(`${positionals[0]}: ${e instanceof Error ? e.message : e}`, 1));
   const models: SweepModel[] = modelIds.map((id) => ({ key: id, label: id }));
   const loaded = new Map<string, EngineModel>();
   const warned = new Set<string>(); // models that fell back to greedy (said once)

@@ -10,6 +10,14 @@
  * and files a retrained model replaced are dropped (pruneStaleModelFiles) - a stale
  * cached model is a classic failure of in-browser OCR apps.
  *
+ * Nothing is stored unless its SHA-256 is the one the index lists: a host's fallback page
+ * (index.html answered with 200 for a missing file), a damaged or half-deployed file would
+ * otherwise be served from the cache for good. Each stored copy carries the hash it was
+ * checked against (HASH_HEADER), so staleness is decided by content, never by
+ * Content-Length (absent, or the compressed size, on many hosts). The page prunes while
+ * the worker may be storing: both take the cache lock (withCacheLock; Web Locks reach
+ * across page and worker), so a file is never dropped halfway through being stored.
+ *
  * No DOM: this file is also used inside the worker.
  */
 
@@ -57,32 +65,233 @@ function cacheKey(url: string): string {
   return u.href;
 }
 
+/** Stored copies carry the SHA-256 they were checked against (lowercase hex). */
+export const HASH_HEADER = 'x-model-sha256';
+
+/** A built-in model file the server or the cache gave that must not be used; the message is for the user. */
+export class ModelFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelFileError';
+  }
+}
+
+export async function sha256Hex(bytes: BufferSource): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** crypto.subtle exists only in secure contexts (https, localhost): without it nothing can be checked, so nothing is stored. */
+function canHash(): boolean {
+  return typeof crypto !== 'undefined' && !!crypto.subtle;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+const isHtml = (res: Response) => /^\s*text\/html\b/i.test(res.headers.get('content-type') ?? '');
+
+/** "augmented/onnx/encoder_model.onnx" for messages. */
+function shortName(root: URL, url: string): string {
+  return decodeURIComponent(url.startsWith(root.href) ? url.slice(root.href.length) : new URL(url).pathname);
+}
+
+function htmlMessage(name: string): string {
+  return `models/${name}: the server answered with a web page (text/html) instead of the model file; the file is probably missing on the host, which sent its fallback page.`;
+}
+
+function mismatchMessage(name: string, got: string, want: string): string {
+  return `models/${name} is not the file models/index.json lists (SHA-256 ${got.slice(0, 12)}… instead of ${want.slice(0, 12)}…): the host sent a different or damaged copy. Reload the page; if this persists, the deployed models are inconsistent.`;
+}
+
 /**
- * Cache-first fetch of a built-in model file: a cached copy is served (offline too);
- * otherwise the network answer is returned and a copy kept. Failing to keep it (quota,
- * no Cache Storage in this context) never fails the load itself.
+ * A response whose body fails with `message` when read. transformers.js reports an error
+ * thrown by fetch itself only as "file not found"; one raised while reading the body
+ * reaches the user as it is.
  */
-export async function cachedModelFetch(url: string, network: () => Promise<Response>): Promise<Response> {
+function refused(status: number, message: string): Response {
+  const body = new ReadableStream<Uint8Array>({ start: (c) => c.error(new ModelFileError(message)) });
+  return new Response(body, { status, headers: { 'content-type': 'application/octet-stream' } });
+}
+
+/** The copy to store: the checked bytes, their length and hash (the network's Content-Length may be the compressed one). */
+function storedCopy(bytes: Uint8Array<ArrayBuffer>, from: Headers, sha256: string): Response {
+  const headers = new Headers(from);
+  headers.set('content-length', String(bytes.byteLength));
+  headers.set(HASH_HEADER, sha256);
+  headers.delete('content-encoding');
+  return new Response(new Blob([bytes]), { status: 200, headers });
+}
+
+type LockMode = 'shared' | 'exclusive';
+const LOCK_NAME = 'latex-ocr-models-cache';
+const NOT_GRANTED = Symbol('not granted');
+
+/** The in-context stand-in for Web Locks: shared sections run together, an exclusive one alone. */
+const localLock = { exclusive: Promise.resolve() as Promise<unknown>, shared: new Set<Promise<unknown>>() };
+
+/**
+ * Runs fn holding the model cache's lock. Storing a checked file and serving a cached one
+ * take it shared; pruning takes it exclusive, so it waits for those in flight and they wait
+ * for it. Web Locks (navigator.locks) coordinate the page with the worker; where there are
+ * none, an in-context lock does the same within this context. An exclusive request not
+ * granted within waitMs gives up (NOT_GRANTED): pruning is skipped rather than waited on forever.
+ */
+async function withCacheLock<T>(mode: LockMode, fn: () => Promise<T>, waitMs = Infinity): Promise<T | typeof NOT_GRANTED> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (locks?.request) {
+    const signal = Number.isFinite(waitMs) ? AbortSignal.timeout(waitMs) : undefined;
+    let granted = false;
+    try {
+      return await locks.request(LOCK_NAME, { mode, signal }, () => {
+        granted = true;
+        return fn();
+      });
+    } catch (e) {
+      if (!granted && signal?.aborted) return NOT_GRANTED;
+      throw e;
+    }
+  }
+  if (mode === 'shared') {
+    await localLock.exclusive;
+    const run = fn();
+    localLock.shared.add(run);
+    try {
+      return await run;
+    } finally {
+      localLock.shared.delete(run);
+    }
+  }
+  const before = localLock.exclusive;
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  localLock.exclusive = before.then(() => mine);
+  try {
+    const granted = (async () => {
+      await before;
+      await Promise.allSettled([...localLock.shared]);
+      return true;
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = Number.isFinite(waitMs) ? new Promise<false>((r) => (timer = setTimeout(() => r(false), waitMs))) : null;
+    const ok = await (timedOut ? Promise.race([granted, timedOut]) : granted);
+    clearTimeout(timer);
+    return ok ? await fn() : NOT_GRANTED;
+  } finally {
+    release();
+  }
+}
+
+/** How long pruning waits for files being stored before it gives up for this time. */
+const PRUNE_WAIT_MS = 30_000;
+
+/** The current index's files by URL, for checking what the network sends. Fresh indexes are kept for the context's life. */
+const expectedMemo = new Map<string, Promise<Map<string, ModelIndexFile> | null>>();
+
+function filesByUrl(root: URL, index: ModelIndex): Map<string, ModelIndexFile> {
+  const out = new Map<string, ModelIndexFile>();
+  for (const m of index.models) for (const f of m.files) out.set(fileUrl(root, m.id, f.path), f);
+  return out;
+}
+
+function expectedFiles(root: URL): Promise<Map<string, ModelIndexFile> | null> {
+  let p = expectedMemo.get(root.href);
+  if (!p) {
+    p = loadModelIndex(root).then((got) => {
+      if (!got?.fresh) expectedMemo.delete(root.href); // the kept copy, or none: ask the network again next time
+      return got ? filesByUrl(root, got.index) : null;
+    });
+    expectedMemo.set(root.href, p);
+  }
+  return p;
+}
+
+/**
+ * Whether a stored copy is the file the index lists: by the hash it was stored with. A copy
+ * without one (stored before copies were checked) is hashed now and given the header, or
+ * not used. Run under the cache lock. The copy to serve, or null.
+ */
+async function storedMatches(cache: Cache, key: string, hit: Response, f: ModelIndexFile): Promise<Response | null> {
+  const recorded = hit.headers.get(HASH_HEADER);
+  if (recorded !== null || !canHash()) return recorded === f.sha256 ? hit : null;
+  const bytes = new Uint8Array(await hit.arrayBuffer());
+  if ((await sha256Hex(bytes)) !== f.sha256) return null;
+  const copy = storedCopy(bytes, hit.headers, f.sha256);
+  await cache.put(key, copy.clone());
+  return copy;
+}
+
+/**
+ * Cache-first fetch of a built-in model file (root: where built-in models are served from).
+ * A cached copy is served (offline too) when it is the file the current index lists;
+ * otherwise the network answer is returned, and a copy kept once the whole file has
+ * arrived and its SHA-256 is the listed one. What must not be used is refused with a
+ * ModelFileError when the body is read: a web page (text/html) instead of a listed file,
+ * an error status other than 404, a file whose hash differs from the index. A 404, or a
+ * web page for a file the index does not list (a host's fallback for a missing optional
+ * file), is a plain 404. Failing to keep a copy (quota, no Cache Storage) never fails the load.
+ */
+export async function cachedModelFetch(url: string, network: () => Promise<Response>, root: URL): Promise<Response> {
   const storage = cacheStorage();
-  if (!storage) return network();
   const key = cacheKey(url);
+  const name = shortName(root, key);
+  const expected = (await expectedFiles(root).catch(() => null))?.get(key) ?? null;
   let cache: Cache | null = null;
   try {
-    cache = await storage.open(MODEL_CACHE);
-    const hit = await cache.match(key);
-    if (hit) return hit;
+    cache = storage && (await storage.open(MODEL_CACHE));
+    const c = cache;
+    const hit = c
+      ? await withCacheLock('shared', async () => {
+          const found = await c.match(key);
+          if (!found || !expected) return found ?? null; // no index (offline, first visit): copies were checked when stored
+          const ok = await storedMatches(c, key, found, expected);
+          if (!ok) await c.delete(key); // a retrained model's old file, or a bad copy
+          return ok;
+        })
+      : null;
+    if (hit && hit !== NOT_GRANTED) return hit;
   } catch {
     // Cache Storage unavailable (private mode, disabled storage): plain network
   }
   const res = await network();
-  if (cache && res.status === 200) {
-    try {
-      await cache.put(key, res.clone());
-    } catch (e) {
-      console.warn(`Could not keep ${key} for offline use:`, e);
-    }
+  if (res.status === 404) return res;
+  if (!res.ok || isHtml(res)) {
+    void res.body?.cancel().catch(() => undefined);
+    if (!res.ok) return refused(res.status, `models/${name}: the server answered HTTP ${res.status}.`);
+    return expected ? refused(res.status, htmlMessage(name)) : new Response('not found', { status: 404 });
   }
-  return res;
+  if (!expected || !canHash()) return res; // nothing to check it against: used, never stored
+  const chunks: Uint8Array[] = [];
+  const c = cache;
+  const body = (res.body ?? new Blob([]).stream()).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        chunks.push(chunk);
+        ctl.enqueue(chunk);
+      },
+      // the body ends only once the whole file is checked: a bad file fails the read instead
+      async flush() {
+        const bytes = concat(chunks);
+        chunks.length = 0;
+        const got = await sha256Hex(bytes);
+        if (got !== expected.sha256) throw new ModelFileError(mismatchMessage(name, got, expected.sha256));
+        if (!c) return;
+        try {
+          await withCacheLock('shared', () => c.put(key, storedCopy(bytes, res.headers, got)));
+        } catch (e) {
+          console.warn(`Could not keep ${key} for offline use:`, e);
+        }
+      },
+    }),
+  );
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 export function parseModelIndex(data: unknown): ModelIndex {
@@ -92,6 +301,7 @@ export function parseModelIndex(data: unknown): ModelIndex {
     if (typeof m?.id !== 'string' || !Array.isArray(m.files)) throw new Error('models/index.json: a model entry has no id or files');
     for (const f of m.files) {
       if (typeof f?.path !== 'string' || typeof f.size !== 'number' || typeof f.sha256 !== 'string') throw new Error(`models/index.json: bad file entry in "${m.id}"`);
+      if (!/^[0-9a-f]{64}$/.test(f.sha256)) throw new Error(`models/index.json: "${m.id}/${f.path}" has no SHA-256 (64 lowercase hex digits)`);
       if (f.path.split('/').some((seg) => seg === '..' || seg === '')) throw new Error(`models/index.json: unsafe path "${f.path}"`);
     }
   }
@@ -124,37 +334,40 @@ async function recordedIndex(root: URL): Promise<ModelIndex | null> {
   }
 }
 
+const indexResponse = (index: ModelIndex) => new Response(JSON.stringify(index), { headers: { 'content-type': 'application/json' } });
+
 /**
- * Drops cached files that are no longer what the server has (a retrained model, a
- * removed model), judged by the recorded index and the cached response's size, then
- * records the fresh index. Returns the URLs dropped.
+ * Drops cached files that are no longer what the server has (a retrained model, a removed
+ * model), judged by hash: the one each copy was checked against when stored, against the
+ * fresh index; a copy stored without one is hashed now. Then records the fresh index.
+ * Holds the cache lock exclusively, so files being stored right now (the worker's first
+ * loads) are waited for, not dropped halfway; if that takes over PRUNE_WAIT_MS, nothing is
+ * pruned this time. Returns the URLs dropped.
  */
 export async function pruneStaleModelFiles(root: URL, fresh: ModelIndex): Promise<string[]> {
   const storage = cacheStorage();
   if (!storage) return [];
   const cache = await storage.open(MODEL_CACHE);
-  const old = await recordedIndex(root);
-  const want = new Map<string, ModelIndexFile>();
-  for (const m of fresh.models) for (const f of m.files) want.set(fileUrl(root, m.id, f.path), f);
-  const before = new Map<string, string>();
-  for (const m of old?.models ?? []) for (const f of m.files) before.set(fileUrl(root, m.id, f.path), f.sha256);
-  const dropped: string[] = [];
+  const want = filesByUrl(root, fresh);
   const idx = indexUrl(root);
-  for (const req of await cache.keys()) {
-    if (req.url === idx) continue;
-    const f = want.get(req.url);
-    let stale = !f || (before.has(req.url) && before.get(req.url) !== f.sha256);
-    if (!stale && f) {
-      const len = (await cache.match(req))?.headers.get('content-length');
-      stale = len !== null && len !== undefined && len !== '' && Number(len) !== f.size;
-    }
-    if (stale) {
-      await cache.delete(req);
-      dropped.push(req.url);
-    }
-  }
-  await cache.put(idx, new Response(JSON.stringify(fresh), { headers: { 'content-type': 'application/json' } }));
-  return dropped;
+  const dropped = await withCacheLock(
+    'exclusive',
+    async () => {
+      const out: string[] = [];
+      for (const req of await cache.keys()) {
+        if (req.url === idx) continue;
+        const f = want.get(req.url);
+        const hit = f ? await cache.match(req) : undefined;
+        if (f && hit && (await storedMatches(cache, req.url, hit, f))) continue;
+        await cache.delete(req);
+        out.push(req.url);
+      }
+      await cache.put(idx, indexResponse(fresh));
+      return out;
+    },
+    PRUNE_WAIT_MS,
+  );
+  return dropped === NOT_GRANTED ? [] : dropped;
 }
 
 export interface OfflineStatus {
@@ -162,6 +375,11 @@ export interface OfflineStatus {
   bytes: number;
   cachedFiles: number;
   cachedBytes: number;
+}
+
+/** Whether the cache holds this file as the index lists it (by the hash its copy was checked against). */
+async function isCached(cache: Cache, url: string, f: ModelIndexFile): Promise<boolean> {
+  return (await cache.match(url))?.headers.get(HASH_HEADER) === f.sha256;
 }
 
 /** How much of the built-in models is in the cache. */
@@ -172,7 +390,7 @@ export async function modelCacheStatus(root: URL, index: ModelIndex): Promise<Of
     for (const f of m.files) {
       s.files++;
       s.bytes += f.size;
-      if (cache && (await cache.match(fileUrl(root, m.id, f.path)))) {
+      if (cache && (await isCached(cache, fileUrl(root, m.id, f.path), f))) {
         s.cachedFiles++;
         s.cachedBytes += f.size;
       }
@@ -188,12 +406,14 @@ export interface FillProgress extends OfflineStatus {
 
 /**
  * Fetches every file of every built-in model that is not cached yet into the cache,
- * reporting bytes and files as they arrive. Errors (network, QuotaExceededError) reject;
- * what was stored before stays.
+ * reporting bytes and files as they arrive; each file is stored only if its SHA-256 is
+ * the one the index lists. Errors (network, a web page or a different file instead of a
+ * model file: ModelFileError, QuotaExceededError) reject; what was stored before stays.
  */
 export async function fillModelCache(root: URL, index: ModelIndex, onProgress: (p: FillProgress) => void, signal?: AbortSignal): Promise<OfflineStatus> {
   const storage = cacheStorage();
   if (!storage) throw new Error('This browser offers no Cache Storage here, so models cannot be kept offline.');
+  if (!canHash()) throw new Error('Models can be kept offline only on a secure (https) page: their files cannot be checked here.');
   const cache = await storage.open(MODEL_CACHE);
   const p: FillProgress = await modelCacheStatus(root, index);
   onProgress({ ...p });
@@ -201,12 +421,13 @@ export async function fillModelCache(root: URL, index: ModelIndex, onProgress: (
     for (const f of m.files) {
       signal?.throwIfAborted();
       const url = fileUrl(root, m.id, f.path);
-      if (await cache.match(url)) continue;
+      if (await isCached(cache, url, f)) continue;
       p.current = `${m.id}/${f.path}`;
       onProgress({ ...p });
       const res = await fetch(url, { cache: 'no-store', signal });
       if (!res.ok || !res.body) throw new Error(`Could not download ${m.id}/${f.path} (HTTP ${res.status}).`);
-      // read it chunk by chunk for the progress bar, then store the bytes
+      if (isHtml(res)) throw new ModelFileError(htmlMessage(`${m.id}/${f.path}`));
+      // read it chunk by chunk for the progress bar, then check and store the bytes
       const reader = res.body.getReader();
       const chunks: Uint8Array[] = [];
       let got = 0;
@@ -218,9 +439,10 @@ export async function fillModelCache(root: URL, index: ModelIndex, onProgress: (
         got += value.byteLength;
         onProgress({ ...p, cachedBytes: base + got });
       }
-      const headers = new Headers(res.headers);
-      headers.set('content-length', String(got));
-      await cache.put(url, new Response(new Blob(chunks as BlobPart[]), { status: 200, headers }));
+      const bytes = concat(chunks);
+      const sha = await sha256Hex(bytes);
+      if (sha !== f.sha256) throw new ModelFileError(mismatchMessage(`${m.id}/${f.path}`, sha, f.sha256));
+      await withCacheLock('shared', () => cache.put(url, storedCopy(bytes, res.headers, sha)));
       p.cachedFiles++;
       p.cachedBytes = base + f.size;
       onProgress({ ...p });
@@ -228,7 +450,7 @@ export async function fillModelCache(root: URL, index: ModelIndex, onProgress: (
   }
   p.current = undefined;
   onProgress({ ...p });
-  await cache.put(indexUrl(root), new Response(JSON.stringify(index), { headers: { 'content-type': 'application/json' } }));
+  await cache.put(indexUrl(root), indexResponse(index));
   return p;
 }
 

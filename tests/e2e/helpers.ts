@@ -5,6 +5,9 @@ import { DEMO_SEEN_KEY } from '../../src/app/demo.ts';
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '.cache', 'fixtures');
 
+/** The build the tests are served: dist/, or the folder playwright.config.ts serves (E2E_OUT_DIR, as `npm run test:e2e` sets it). */
+export const SERVED_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', process.env.E2E_OUT_DIR ?? 'dist');
+
 /** Fails the test if any request leaves the app's origin (offline-first, privacy). */
 export function forbidExternalRequests(page: Page): { external: string[] } {
   const external: string[] = [];

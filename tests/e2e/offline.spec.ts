@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, forbidExternalRequests, pane, openApp } from './helpers.ts';
+import { FIXTURES, SERVED_DIR, forbidExternalRequests, pane, openApp } from './helpers.ts';
 
 /**
  * Offline PWA: the app shell comes from the service worker's precache, built-in model
@@ -184,8 +184,7 @@ test('a new version shows "Update available"; Reload switches to it and the hist
   await nthRun(page, 1);
 
   // deploy a "new version": same service worker with one changed byte (restored afterwards)
-  // the served build: dist/, or E2E_DIST when tests run against another build folder
-  const sw = path.resolve(import.meta.dirname, '..', '..', process.env.E2E_DIST ?? 'dist', 'sw.js');
+  const sw = path.join(SERVED_DIR, 'sw.js');
   const original = fs.readFileSync(sw, 'utf8');
   try {
     fs.writeFileSync(sw, `${original}\n// e2e update ${Date.now()}\n`);
