@@ -9,6 +9,7 @@ import { createOcrService } from '../src/model/service.ts';
 import type { OcrApi, OrtRuntime } from '../src/worker-api/ocr.ts';
 import { cachedModelFetch, isBuiltinModelFile, modelsRoot } from '../src/pwa/modelCache.ts';
 import { defaultWasmThreads, probeGpu, type GpuInfo } from '../src/model/device.ts';
+import { TEST_HOOKS } from '../src/worker-api/testHooks.ts';
 import plainMjs from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import plainWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import jspiMjs from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.mjs?url';
@@ -63,7 +64,8 @@ const service = createOcrService(tjs, {
   cpuDevice: 'wasm',
   baseUrl: self.location.href,
   crossOriginIsolated: self.crossOriginIsolated,
-  failWebGPU: params.get('failWebGPU') === '1',
+  // test switch (src/worker-api/testHooks.ts): only in builds made with VITE_TEST_HOOKS=1
+  failWebGPU: TEST_HOOKS && params.get('failWebGPU') === '1',
 });
 
 // Built-in model files are kept in Cache Storage on first use, for offline use (src/pwa/modelCache.ts).
@@ -71,7 +73,7 @@ const MODELS_ROOT = modelsRoot(import.meta.env.BASE_URL, self.location.origin);
 const serviceFetch = tjs.env.fetch;
 tjs.env.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
   const url = new URL(String(input instanceof Request ? input.url : input), self.location.href);
-  return isBuiltinModelFile(url, MODELS_ROOT) ? cachedModelFetch(url.href, () => serviceFetch(input as never, init)) : serviceFetch(input as never, init);
+  return isBuiltinModelFile(url, MODELS_ROOT) ? cachedModelFetch(url.href, () => serviceFetch(input as never, init), MODELS_ROOT) : serviceFetch(input as never, init);
 }) as typeof tjs.env.fetch;
 
 /** A fault armed by the test hook: the next recognize() crashes or hangs (so a pane's own call fails). */
@@ -89,18 +91,19 @@ function crashOrHang(kind: 'crash' | 'hang') {
 
 const api: OcrApi = {
   ...service,
-  async recognize(req) {
-    if (armedFault) {
+  async recognize(req, job) {
+    if (TEST_HOOKS && armedFault) {
       const kind = armedFault;
       armedFault = null;
       await crashOrHang(kind);
       await new Promise(() => undefined); // never answers: the page sees the crash or the time-out
     }
-    const p = await service.recognize(req);
+    const p = await service.recognize(req, job);
     return Comlink.transfer(p, [p.modelInput.data.buffer]);
   },
-  /** Test hook (window.__ocrTest.fault): arms the fault for the next recognition. */
+  /** Test hook (window.__ocrTest.fault): arms the fault for the next recognition; refused in production builds. */
   async fault(kind) {
+    if (!TEST_HOOKS) throw new Error('test hooks are off in this build (VITE_TEST_HOOKS=1 turns them on)');
     armedFault = kind;
   },
 };

@@ -1,16 +1,19 @@
 /**
  * Side effects that follow the state: the perturbed image is recomputed (off the main
  * thread) when the input or the settings change, and each pane re-recognises when its
- * image, model or device changes. Stale work is aborted; recognition calls are queued
- * one at a time by the OCR client.
+ * image, model or device changes, through the app's one job layer (recognise(): load if
+ * needed, then recognise). Stale work is aborted, and a stale recognition also stops in the
+ * worker; calls are queued one at a time by the workers' clients.
  */
 import { useEffect, useRef } from 'react';
 import { useApp } from './context.tsx';
 import { optionsKey, type AppState, type PaneConfig } from './state.ts';
-import { ocrClient } from './services.ts';
+import { recognise } from './services.ts';
 import { markPredictionShown } from './bench.ts';
 import { perturbWorker } from '../worker-api/perturb.ts';
 import { WorkerFailure } from '../worker-api/client.ts';
+import { ModelLoadError } from '../worker-api/router.ts';
+import type { LoadProgress } from '../worker-api/ocr.ts';
 import type { Raster } from '../image/raster.ts';
 import { DEFAULT_NUM_BEAMS } from '../model/beam.ts';
 
@@ -22,17 +25,18 @@ export function usePerturbedImage() {
   useEffect(() => {
     if (!input) return;
     const key = optionsKey(perturb);
-    let cancelled = false;
+    const abort = new AbortController();
     const t = setTimeout(async () => {
       try {
-        const raster = await perturbWorker().apply(input.raster, perturb);
-        if (!cancelled) dispatch({ type: 'perturbed', inputId: input.id, optionsKey: key, raster });
+        // a stale call still waiting for the worker is dropped; a crash or hang rejects (src/worker-api/bridge.ts)
+        const raster = await perturbWorker().apply(input.raster, perturb, abort.signal);
+        if (!abort.signal.aborted) dispatch({ type: 'perturbed', inputId: input.id, optionsKey: key, raster });
       } catch (e) {
-        if (!cancelled) dispatch({ type: 'alert', message: `Could not apply the perturbation: ${e instanceof Error ? e.message : e}` });
+        if (!abort.signal.aborted) dispatch({ type: 'alert', message: `Could not apply the perturbation: ${e instanceof Error ? e.message : e}` });
       }
     }, PERTURB_DEBOUNCE_MS);
     return () => {
-      cancelled = true;
+      abort.abort();
       clearTimeout(t);
     };
   }, [input, perturb, dispatch]);
@@ -78,33 +82,25 @@ export function useRecognition() {
       const model = state.models.find((m) => m.key === pane.modelKey);
       if (!model) continue;
       void (async () => {
-        const client = ocrClient();
-        const req = { source: model.source, device: pane.device, dtype: pane.dtype };
-        let loading = true;
         try {
           dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'loading', error: undefined, note: undefined, progress: {} } });
-          const loaded = await client.load(
-            req,
-            (p) => {
-              if (p.file) dispatch({ type: 'paneResult', id: pane.id, patch: { progress: { ...(lastProgress[pane.id] = { ...lastProgress[pane.id], [p.file]: p }) } } });
+          const { prediction, loaded, note } = await recognise(
+            { source: model.source, device: pane.device, dtype: pane.dtype, image: job.image, numBeams: pane.numBeams },
+            {
+              signal: abort.signal,
+              onProgress: (p) => {
+                if (p.file) dispatch({ type: 'paneResult', id: pane.id, patch: { progress: { ...(lastProgress[pane.id] = { ...lastProgress[pane.id], [p.file]: p }) } } });
+              },
+              onLoaded: (loaded) => dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'running', loaded, progress: undefined } }),
             },
-            abort.signal,
           );
-          loading = false;
-          dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'running', loaded, progress: undefined } });
-          const prediction = await client.recognize({ ...req, image: job.image, numBeams: pane.numBeams }, abort.signal);
-          const notes = [prediction.fallbackReason ?? loaded.fallbackReason, prediction.decoding?.fellBackReason].filter(Boolean);
-          dispatch({
-            type: 'paneResult',
-            id: pane.id,
-            patch: { status: 'done', jobKey: job.key, prediction, loaded, note: notes.length ? notes.join(' ') : undefined },
-          });
+          dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'done', jobKey: job.key, prediction, loaded, note } });
           markPredictionShown();
         } catch (e) {
           if (abort.signal.aborted) return;
           const why = e instanceof Error ? e.message : String(e);
           // a corrupt or incomplete model folder fails here: name the model, not just onnxruntime's words
-          const message = loading && !(e instanceof WorkerFailure) ? `Could not load the model "${model.label}": ${why}` : why;
+          const message = e instanceof ModelLoadError ? `Could not load the model "${model.label}": ${why}` : why;
           dispatch({
             type: 'paneResult',
             id: pane.id,
@@ -120,4 +116,4 @@ export function useRecognition() {
   }, [state, dispatch]);
 }
 
-const lastProgress: Record<number, Record<string, import('../worker-api/ocr.ts').LoadProgress>> = {};
+const lastProgress: Record<number, Record<string, LoadProgress>> = {};

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../app/context.tsx';
-import type { ModelEntry, PaneConfig } from '../app/state.ts';
-import { ocrClient } from '../app/services.ts';
+import type { ModelEntry } from '../app/state.ts';
+import { recognise } from '../app/services.ts';
 import { loadExampleRaster } from '../input/loadExample.ts';
 import { newInputId } from '../input/useImageInput.ts';
 import type { Raster } from '../image/raster.ts';
@@ -9,7 +9,7 @@ import { isIdentity } from '../perturb/types.ts';
 import { perturbWorker } from '../worker-api/perturb.ts';
 import { Katex } from '../render/Katex.tsx';
 import { percent } from './confidence.ts';
-import { presets, runPresetTest, type Preset, type PresetCell } from './presets.ts';
+import { presets, presetState, runPresetTest, type Preset, type PresetCell } from './presets.ts';
 
 const exampleCache = new Map<string, Promise<Raster>>();
 function exampleRaster(p: Preset): Promise<Raster> {
@@ -38,24 +38,11 @@ export function PresetsPanel() {
   const open = async (p: Preset) => {
     try {
       const raster = await exampleRaster(p);
-      const device = state.research.device;
       const keys = models.length ? models.map((m) => m.key) : [state.panes[0]?.modelKey ?? 'builtin:augmented'];
-      const panes: PaneConfig[] = (keys.length === 1 ? [keys[0], keys[0]] : keys).map((modelKey, i) => ({
-        id: i + 1,
-        variant: keys.length === 1 && i === 0 ? 'original' : 'perturbed',
-        modelKey,
-        device,
-      }));
-      dispatch({
-        type: 'restore',
-        state: {
-          input: { id: newInputId('example'), name: p.example.title, origin: 'example', raster, exampleId: p.example.id },
-          reference: p.reference,
-          perturb: { ...p.perturb },
-          panes,
-          mode: 'compare',
-        },
-      });
+      const input = { id: newInputId('example'), name: p.example.title, origin: 'example' as const, raster, exampleId: p.example.id };
+      const { state: restored, notes } = presetState(p, input, keys, state.research.device, state.models);
+      dispatch({ type: 'restore', state: restored });
+      for (const message of notes) dispatch({ type: 'alert', message });
     } catch (e) {
       dispatch({ type: 'alert', message: e instanceof Error ? e.message : String(e) });
     }
@@ -68,7 +55,6 @@ export function PresetsPanel() {
     const found: PresetCell[] = [];
     setCells([]);
     setProgress({ done: 0, total: list.length * models.length });
-    const client = ocrClient();
     const device = state.research.device;
     try {
       await runPresetTest(
@@ -81,7 +67,7 @@ export function PresetsPanel() {
           },
           recognize: async (m, image, signal) => {
             const source = models.find((x) => x.key === m.key)!.source;
-            return client.recognize({ source, device, image }, signal);
+            return (await recognise({ source, device, image }, { signal })).prediction;
           },
         },
         ctl.signal,

@@ -1,12 +1,12 @@
 /**
  * Running a sweep in the page: each step's image comes from the perturbation worker
  * (or, for the stroke-width variable, from re-rasterising the drawing's strokes), each
- * recognition goes through the app's OCR client (queued with the panes' work, one at
- * a time). Cancelling aborts the pending call at once.
+ * recognition is one job of the app's job layer (recognise(): queued with the panes' work,
+ * one at a time). Cancelling aborts the pending call at once and stops it in the worker.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { InputImage, ModelEntry } from '../app/state.ts';
-import { ocrClient } from '../app/services.ts';
+import { ocrClient, recognise } from '../app/services.ts';
 import { perturbWorker } from '../worker-api/perturb.ts';
 import { rasteriseStrokes } from '../draw/strokes.ts';
 import { isIdentity } from '../perturb/types.ts';
@@ -33,14 +33,14 @@ export interface SweepRun {
 }
 
 /** The image of one step: strokes redrawn at a width, then the pixel perturbation (if any). */
-async function stepImage(input: InputImage, settings: SweepResult['plan'][number]): Promise<Raster> {
+async function stepImage(input: InputImage, settings: SweepResult['plan'][number], signal: AbortSignal): Promise<Raster> {
   let base = input.raster;
   if (settings.strokeWidth !== undefined) {
     if (!input.strokes?.length) throw new Error('Stroke width can only be varied on a drawing.');
     base = rasteriseStrokes(input.strokes, input.raster.width, input.raster.height, settings.strokeWidth);
   }
   if (isIdentity(settings.settings)) return base === input.raster ? cloneRaster(base) : base;
-  return perturbWorker().apply(base, settings.settings);
+  return perturbWorker().apply(base, settings.settings, signal);
 }
 
 export function useSweep(): SweepRun {
@@ -75,15 +75,16 @@ export function useSweep(): SweepRun {
     setProgress({ done: 0, total: spec.steps * spec.models.length, phase: 'Starting…' });
     void (async () => {
       try {
-        const client = ocrClient();
         const res = await runSweep(
           spec,
           {
-            image: (step) => stepImage(inp, step),
+            image: (step, signal) => stepImage(inp, step, signal),
+            // before a model's first step: its progress line, and a failed load fails its rows once
+            // (each recognise() below then finds it loaded)
             load: async (m, signal) => {
-              await client.load(request(m.key), undefined, signal);
+              await ocrClient().load(request(m.key), undefined, signal);
             },
-            recognize: (m, image, signal) => client.recognize({ ...request(m.key), image }, signal),
+            recognize: async (m, image, signal) => (await recognise({ ...request(m.key), image }, { signal })).prediction,
           },
           ctl.signal,
           {

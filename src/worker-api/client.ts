@@ -1,25 +1,14 @@
 /**
- * The page's side of the OCR worker: a bridge that queues calls, races each one
- * against a time limit, an AbortSignal and the worker's death, and restarts the
- * worker when it crashed or hung. (Comlink never rejects a pending call when the
- * worker dies, so without this a crash would leave the UI waiting forever.)
+ * The page's side of one OCR worker: calls go through the shared worker bridge
+ * (src/worker-api/bridge.ts: one at a time, each raced against a time limit, an AbortSignal
+ * and the worker's death, the worker restarted when it crashed or hung), and a cancelled
+ * recognition is also stopped in the worker (cooperative cancel, JobTicket in ./ocr.ts).
  */
 import * as Comlink from 'comlink';
+import { AbortedError, WorkerBridge, WorkerFailure } from './bridge.ts';
 import type { OcrApi, LoadRequest, LoadedModel, LoadProgress, Prediction, RecognizeRequest } from './ocr.ts';
 
-export class WorkerFailure extends Error {
-  constructor(message: string, readonly kind: 'crash' | 'timeout') {
-    super(message);
-    this.name = 'WorkerFailure';
-  }
-}
-
-export class AbortedError extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'AbortError';
-  }
-}
+export { AbortedError, WorkerFailure };
 
 export interface ClientOptions {
   createWorker: () => Worker;
@@ -31,103 +20,88 @@ export interface ClientOptions {
   onRestart?: (reason: string) => void;
 }
 
-interface Live {
-  worker: Worker;
-  remote: Comlink.Remote<OcrApi>;
-  died: Promise<never>;
+/** A cell shared with the worker for cooperative cancel, where the page may share memory (cross-origin isolated). */
+function sharedCell(): Int32Array | undefined {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ?? true; // Node: no such notion
+  return typeof SharedArrayBuffer === 'function' && isolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
 }
 
 export class OcrClient {
-  private live: Live | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private bridge: WorkerBridge<OcrApi>;
   /** User model folders, re-registered in a restarted worker. */
   private userModels = new Map<string, { path: string; file: Blob }[]>();
-  restarts = 0;
+  /** The current worker's cancel cell (JobTicket.cancelled). */
+  private cancelCell: Int32Array | undefined;
+  private lastJob = 0;
 
-  constructor(private opts: ClientOptions) {}
-
-  private start(): Live {
-    if (this.live) return this.live;
-    const worker = this.opts.createWorker();
-    const remote = Comlink.wrap<OcrApi>(worker);
-    const died = new Promise<never>((_, reject) => {
-      worker.addEventListener('error', (e) => {
-        e.preventDefault();
-        reject(new WorkerFailure(`The recognition worker crashed${e.message ? `: ${e.message}` : ''}. It was restarted.`, 'crash'));
-      });
-      worker.addEventListener('messageerror', () => reject(new WorkerFailure('The recognition worker sent an unreadable message. It was restarted.', 'crash')));
+  constructor(private opts: ClientOptions) {
+    this.bridge = new WorkerBridge<OcrApi>({
+      createWorker: opts.createWorker,
+      name: 'recognition',
+      onRestart: opts.onRestart,
+      onStart: (remote) => {
+        this.cancelCell = sharedCell();
+        // messages are handled in order, so these land before any call queued after start()
+        for (const [id, files] of this.userModels) void remote.registerUserFiles(id, files).catch(() => undefined);
+      },
     });
-    died.catch(() => this.kill('crash'));
-    this.live = { worker, remote, died };
-    // messages are handled in order, so these land before any call queued after start()
-    for (const [id, files] of this.userModels) void remote.registerUserFiles(id, files).catch(() => undefined);
-    return this.live;
   }
 
-  private kill(reason: string) {
-    if (!this.live) return;
-    this.live.remote[Comlink.releaseProxy]();
-    this.live.worker.terminate();
-    this.live = null;
-    this.restarts++;
-    this.opts.onRestart?.(reason);
+  /** Workers restarted after a crash or a time-out. */
+  get restarts(): number {
+    return this.bridge.restarts;
   }
 
-  /** Run one call on the worker, after the previous ones. */
-  private call<T>(fn: (api: Comlink.Remote<OcrApi>) => Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
-    const run = async (): Promise<T> => {
-      if (signal?.aborted) throw new AbortedError();
-      const live = this.start();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let onAbort: (() => void) | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          this.kill('timeout');
-          reject(new WorkerFailure(`Recognition took longer than ${Math.round(timeoutMs / 1000)} s; the worker was restarted.`, 'timeout'));
-        }, timeoutMs);
-      });
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(new AbortedError());
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-      try {
-        return await Promise.race([fn(live.remote), live.died, timeout, aborted]);
-      } finally {
-        clearTimeout(timer);
-        if (onAbort) signal?.removeEventListener('abort', onAbort);
-      }
-    };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
-  }
-
+  /**
+   * Load (or reuse) a model. After a model fails to load (a corrupt .onnx, say), the next call
+   * gets a new worker: transformers.js 4.3 chains every browser session creation on one promise
+   * (`webInitChain = webInitChain.then(load)` in src/backends/onnx.js) and never clears a
+   * rejection, so one failed load would fail every later load in that worker, built-in models
+   * included (same issue as huggingface/transformers.js#1767 reports for Node). User model
+   * folders are registered again in the new worker.
+   */
   load(req: LoadRequest, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<LoadedModel> {
-    return this.call((api) => api.load(req, onProgress ? Comlink.proxy(onProgress) : undefined), this.opts.loadTimeoutMs ?? 300_000, signal);
+    return this.bridge.call((api) => api.load(req, onProgress ? Comlink.proxy(onProgress) : undefined), {
+      timeoutMs: this.opts.loadTimeoutMs ?? 300_000,
+      what: 'Loading the model',
+      signal,
+      retireOn: () => true,
+    });
   }
 
+  /** Recognise one image; aborting `signal` also stops the work in the worker within one decode step. */
   recognize(req: RecognizeRequest, signal?: AbortSignal): Promise<Prediction & { fallbackReason?: string }> {
-    return this.call((api) => api.recognize(req), this.opts.recognizeTimeoutMs ?? 60_000, signal);
+    const id = ++this.lastJob;
+    return this.bridge.call((api) => api.recognize(req, { id, cancelled: this.cancelCell }), {
+      timeoutMs: this.opts.recognizeTimeoutMs ?? 60_000,
+      what: 'Recognition',
+      signal,
+      onAbort: (api) => {
+        // every earlier job is settled or cancelled already (calls go one at a time), so "up to id" is exact
+        if (this.cancelCell) Atomics.store(this.cancelCell, 0, Math.max(Atomics.load(this.cancelCell, 0), id));
+        // not queued: it must pass the job it stops
+        void api.cancel(id).catch(() => undefined);
+      },
+    });
   }
 
   registerUserFiles(id: string, files: { path: string; file: Blob }[]) {
-    this.userModels.set(id, files);
-    return this.call((api) => api.registerUserFiles(id, files), 30_000);
+    const p = this.bridge.call((api) => api.registerUserFiles(id, files), { timeoutMs: 30_000, what: 'Reading the model folder' });
+    // remembered once registered (a worker started for this very call would otherwise get it twice)
+    return p.then((r) => (this.userModels.set(id, files), r));
   }
 
   devices() {
-    return this.call((api) => api.devices(), 30_000);
+    return this.bridge.call((api) => api.devices(), { timeoutMs: 30_000, what: 'Asking the worker for its devices' });
   }
 
   /** Test hook (tests/e2e): make the worker crash or hang. */
   fault(kind: 'crash' | 'hang', timeoutMs = 3_000) {
-    return this.call((api) => api.fault(kind), timeoutMs);
+    return this.bridge.call((api) => api.fault(kind), { timeoutMs, what: 'Arming the fault' });
   }
 
+  /** Ends the worker; the next call starts a new one. */
   dispose() {
-    if (this.live) {
-      this.live.worker.terminate();
-      this.live = null;
-    }
+    this.bridge.dispose();
   }
 }

@@ -79,6 +79,23 @@ export interface RecognizeRequest extends LoadRequest {
   numBeams?: number;
 }
 
+/**
+ * A recognition's identity for cooperative cancel (src/worker-api/client.ts): the page numbers
+ * its calls, and the worker stops a cancelled one between two decode steps, so stale work does
+ * not delay (and eat into the time limit of) the call after it.
+ */
+export interface JobTicket {
+  /** Increasing per client; a cancel names the highest cancelled id (every earlier job is settled or cancelled too). */
+  id: number;
+  /**
+   * Shared with the page when SharedArrayBuffer is available (cross-origin isolated): cell 0
+   * holds the highest cancelled id. Read between decode steps, it works even while a decode
+   * never yields to the worker's event loop (onnxruntime-web's plain WASM build runs
+   * synchronously), where the cancel() message would wait until the decode ended.
+   */
+  cancelled?: Int32Array;
+}
+
 /** The onnxruntime build a worker runs: 'plain' WASM, 'jspi' or 'asyncify' (both WebGPU-capable), or 'node'. */
 export type OrtRuntime = 'plain' | 'jspi' | 'asyncify' | 'node';
 
@@ -95,8 +112,14 @@ export interface DeviceInfo {
 export interface OcrApi {
   /** Load (or reuse) a model; progress events are reported through the callback. */
   load(req: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
-  /** Recognise one image. Calls are serialised inside the worker. */
-  recognize(req: RecognizeRequest): Promise<Prediction>;
+  /**
+   * Recognise one image. Calls are serialised inside the worker. With a ticket the call can be
+   * cancelled (cancel(), or the ticket's shared cell): it then rejects with an AbortError,
+   * without starting if it had not started, else within one decode step.
+   */
+  recognize(req: RecognizeRequest, job?: JobTicket): Promise<Prediction>;
+  /** Cancels every job with id <= upTo (see JobTicket). */
+  cancel(upTo: number): Promise<void>;
   /** Make user-picked files available as model `id` (paths relative to the model folder). */
   registerUserFiles(id: string, files: { path: string; file: Blob }[]): Promise<{ missing: string[] }>;
   /** Which devices this worker can use (WebGPU needs an adapter). */

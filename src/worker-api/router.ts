@@ -11,11 +11,34 @@
  * from the page's own look at the WebGPU adapter; the worker then gets a concrete device, and
  * the reason for the choice comes back as the result's fallbackReason.
  */
-import type { OcrClient } from './client.ts';
+import { AbortedError, WorkerFailure, type OcrClient } from './client.ts';
 import type { DeviceInfo, LoadProgress, LoadRequest, LoadedModel, Prediction, RecognizeRequest } from './ocr.ts';
 import { chooseDevice, type GpuInfo } from '../model/device.ts';
 
 export type OrtBuild = 'wasm' | 'webgpu';
+
+/** A model failed to load (not a worker crash or time-out): the caller names the model. */
+export class ModelLoadError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'ModelLoadError';
+  }
+}
+
+export interface JobOptions {
+  signal?: AbortSignal;
+  /** Model download and load progress. */
+  onProgress?: (p: LoadProgress) => void;
+  /** The model is loaded; recognition starts. */
+  onLoaded?: (m: LoadedModel) => void;
+}
+
+export interface JobResult {
+  prediction: Prediction & { fallbackReason?: string };
+  loaded: LoadedModel;
+  /** Why the device or the decoding is not what was asked, if so (for the user). */
+  note?: string;
+}
 
 export interface RouterOptions {
   createClient: (build: OrtBuild) => OcrClient;
@@ -60,11 +83,29 @@ export class OcrRouter {
     return { ...m, fallbackReason: m.fallbackReason ?? r.note };
   }
 
-  async recognize(req: RecognizeRequest, signal?: AbortSignal): Promise<Prediction & { fallbackReason?: string }> {
+  /**
+   * The app's one recognition job (panes, sweeps, presets): the device is resolved once, the
+   * model loaded if it is not (with progress, under the load time limit rather than the
+   * recognition's), then the image recognised; aborting `signal` stops it in the worker too.
+   * A failed load rejects with ModelLoadError; a crash or hang with WorkerFailure.
+   */
+  async job(req: RecognizeRequest, opts: JobOptions = {}): Promise<JobResult> {
     const r = await this.route(req);
+    if (opts.signal?.aborted) throw new AbortedError();
     this.last = r.build;
-    const p = await this.client(r.build).recognize(r.req, signal);
-    return { ...p, fallbackReason: p.fallbackReason ?? r.note };
+    const client = this.client(r.build);
+    let loaded: LoadedModel;
+    try {
+      loaded = await client.load({ source: r.req.source, device: r.req.device, dtype: r.req.dtype }, opts.onProgress, opts.signal);
+    } catch (e) {
+      throw e instanceof WorkerFailure || e instanceof AbortedError ? e : new ModelLoadError(e);
+    }
+    loaded = { ...loaded, fallbackReason: loaded.fallbackReason ?? r.note };
+    opts.onLoaded?.(loaded);
+    const p = await client.recognize(r.req, opts.signal);
+    const prediction = { ...p, fallbackReason: p.fallbackReason ?? r.note };
+    const notes = [prediction.fallbackReason ?? loaded.fallbackReason, prediction.decoding?.fellBackReason].filter(Boolean);
+    return { prediction, loaded, note: notes.length ? notes.join(' ') : undefined };
   }
 
   /** Registers a user's model folder with every worker, present and future. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { OcrRouter, type OrtBuild } from '../../src/worker-api/router.ts';
+import { ModelLoadError, OcrRouter, type OrtBuild } from '../../src/worker-api/router.ts';
 import { chooseDevice, defaultWasmThreads, NO_GPU, probeGpu, type GpuInfo } from '../../src/model/device.ts';
-import type { OcrClient } from '../../src/worker-api/client.ts';
+import { AbortedError, WorkerFailure, type OcrClient } from '../../src/worker-api/client.ts';
 import type { LoadRequest, RecognizeRequest } from '../../src/worker-api/ocr.ts';
 
 const HARDWARE: GpuInfo = { webgpu: true, shaderF16: true, software: false };
@@ -108,17 +108,18 @@ describe('OcrRouter', () => {
 
   it('auto with only a software adapter: the WASM worker, with the reason', async () => {
     const { r, log, clients } = router(SOFTWARE);
-    const p = await r.recognize({ source, device: 'auto', image });
-    expect(log).toEqual(['wasm:recognize:wasm']);
-    expect(p.fallbackReason).toMatch(/software one/);
+    const { prediction, note } = await r.job({ source, device: 'auto', image });
+    expect(log).toEqual(['wasm:load:wasm', 'wasm:recognize:wasm']);
+    expect(prediction.fallbackReason).toMatch(/software one/);
+    expect(note).toMatch(/software one/);
     expect(clients.has('webgpu')).toBe(false);
   });
 
   it('auto on a GPU, and an explicit WebGPU: the WebGPU worker, given a concrete device', async () => {
     const { r, log } = router(HARDWARE);
     await r.load({ source, device: 'auto' });
-    await r.recognize({ source, device: 'webgpu', image });
-    expect(log).toEqual(['webgpu:load:webgpu', 'webgpu:recognize:webgpu']);
+    await r.job({ source, device: 'webgpu', image });
+    expect(log).toEqual(['webgpu:load:webgpu', 'webgpu:load:webgpu', 'webgpu:recognize:webgpu']);
   });
 
   it('WebGPU without an adapter runs on WASM and says so', async () => {
@@ -145,6 +146,40 @@ describe('OcrRouter', () => {
     await r.registerUserFiles('other', []);
     expect(clients.get('wasm')!.registered).toEqual(['mine', 'other']);
     expect(clients.get('webgpu')!.registered).toEqual(['mine', 'other']);
+  });
+
+  it('a job resolves the device once, loads then recognises on that worker, and joins the notes', async () => {
+    const { r, log, clients, probes } = router(SOFTWARE);
+    await r.load({ source, device: 'wasm' }); // the WASM client exists already
+    const c = clients.get('wasm')!;
+    const seen: string[] = [];
+    c.recognize = async (req: RecognizeRequest) => {
+      log.push(`wasm:recognize:${req.device}`);
+      return { latex: 'x', tokens: [], ms: 1, device: 'wasm', dtype: 'q8', truncated: false, modelInput: req.image, decoding: { numBeams: 1, fellBackReason: 'Beam width 4 is not available.' } };
+    };
+    const result = await r.job({ source, device: 'auto', image, numBeams: 4 }, { onLoaded: (m) => seen.push(`loaded ${m.device}`) });
+    expect(probes()).toBe(1);
+    expect(log).toEqual(['wasm:load:wasm', 'wasm:load:wasm', 'wasm:recognize:wasm']);
+    expect(seen).toEqual(['loaded wasm']);
+    expect(result.loaded.fallbackReason).toMatch(/software one/);
+    expect(result.note).toMatch(/software one.*Beam width 4 is not available\.$/);
+  });
+
+  it('a job whose model fails to load rejects with ModelLoadError and never recognises; worker failures and aborts pass as they are', async () => {
+    const { r, log, clients } = router(NO_GPU);
+    await r.load({ source, device: 'wasm' });
+    const c = clients.get('wasm')!;
+    c.load = async () => Promise.reject(new Error('protobuf parsing failed'));
+    const e = await r.job({ source, device: 'wasm', image }).catch((x) => x);
+    expect(e).toBeInstanceOf(ModelLoadError);
+    expect(e.message).toBe('protobuf parsing failed');
+    expect(log.filter((l) => l.includes('recognize'))).toEqual([]);
+    const crash = new WorkerFailure('The recognition worker crashed. It was restarted.', 'crash');
+    c.load = async () => Promise.reject(crash);
+    await expect(r.job({ source, device: 'wasm', image })).rejects.toBe(crash);
+    const ctl = new AbortController();
+    ctl.abort();
+    await expect(r.job({ source, device: 'wasm', image }, { signal: ctl.signal })).rejects.toBeInstanceOf(AbortedError);
   });
 
   it('test hooks: fault goes to the worker used last; restarts add up; devices merge the page view', async () => {
