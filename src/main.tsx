@@ -6,6 +6,7 @@ import { AppProvider } from './app/context.tsx';
 import { App } from './app/App.tsx';
 import { UpdatePrompt } from './pwa/UpdatePrompt.tsx';
 import { installBenchHook } from './app/bench.ts';
+import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
 
 // npm run bench drives the page through this hook; it does nothing without ?bench=1
 installBenchHook();
@@ -13,7 +14,10 @@ installBenchHook();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <AppProvider>
-      <App />
+      {/* the last resort: each part of the app has its own boundary (src/app/App.tsx) */}
+      <ErrorBoundary name="The app">
+        <App />
+      </ErrorBoundary>
       {/* registers the service worker (injectRegister is off) and offers updates */}
       <UpdatePrompt />
     </AppProvider>

@@ -9,11 +9,13 @@ import { Pane } from '../compare/Pane.tsx';
 import { SplitView } from '../compare/SplitView.tsx';
 import { ResearchView } from '../research/ResearchView.tsx';
 import { PermalinkButton } from '../research/PermalinkButton.tsx';
+import { HubConsent } from '../research/HubConsent.tsx';
 import { usePermalinkRestore } from '../research/usePermalink.ts';
 import { HistoryPanel } from '../history/HistoryPanel.tsx';
 import { useHistoryRecorder } from '../history/useHistoryRecorder.ts';
 import { ModelPanel } from '../models/ModelPanel.tsx';
 import { OfflineControl } from '../pwa/OfflineControl.tsx';
+import { ErrorBoundary } from '../ui/ErrorBoundary.tsx';
 
 function Alerts() {
   const { state, dispatch } = useApp();
@@ -53,34 +55,52 @@ export function App() {
           ))}
         </nav>
         <PermalinkButton />
-        <HistoryPanel />
+        <ErrorBoundary name="History">
+          <HistoryPanel />
+        </ErrorBoundary>
         <OfflineControl />
       </header>
       <Alerts />
+      <HubConsent />
       <DemoIntro />
       {/* the input panel is a grid item of its own: a drawing widens its column (styles.css) */}
       <main className="layout">
-        <InputPanel />
+        {/* each part has its own error boundary: one that fails to render shows a message and a
+            retry button in its place, and the rest of the app keeps working (src/ui/ErrorBoundary.tsx) */}
+        <ErrorBoundary name="Input panel" resetKey={state.input?.id}>
+          <InputPanel />
+        </ErrorBoundary>
         {/* not an <aside>: a complementary landmark inside <main> is one screen readers misplace */}
         <div className="side">
-          <PerturbPanel />
-          <ModelPanel />
+          <ErrorBoundary name="Perturbation panel">
+            <PerturbPanel />
+          </ErrorBoundary>
+          <ErrorBoundary name="Models panel">
+            <ModelPanel />
+          </ErrorBoundary>
         </div>
         <div className="compare" hidden={state.mode !== 'compare'}>
-          <SplitView left={state.input?.raster ?? null} right={perturbed} leftLabel="Input as given" rightLabel="With perturbation" />
-          <div className="panes" id="panes">
-            {state.panes.map((pane, i) => (
-              // each pane is compared with the one before it (the first with the second): with the
-              // demo's three, pane 2 shows what the colours did, pane 3 what the training did
-              <Pane key={pane.id} pane={pane} other={state.panes[i === 0 ? 1 : i - 1]} />
-            ))}
-          </div>
-          <button type="button" className="add-pane" onClick={() => dispatch({ type: 'addPane' })}>
-            Add pane
-          </button>
+          <ErrorBoundary name="Compare view">
+            <SplitView left={state.input?.raster ?? null} right={perturbed} leftLabel="Input as given" rightLabel="With perturbation" />
+            <div className="panes" id="panes">
+              {state.panes.map((pane, i) => (
+                // each pane is compared with the one before it (the first with the second): with the
+                // demo's three, pane 2 shows what the colours did, pane 3 what the training did.
+                // A new result for the pane gives a failed one another try.
+                <ErrorBoundary key={pane.id} name={`Pane ${pane.id}`} className="pane" resetKey={state.results[pane.id]?.jobKey}>
+                  <Pane pane={pane} other={state.panes[i === 0 ? 1 : i - 1]} />
+                </ErrorBoundary>
+              ))}
+            </div>
+            <button type="button" className="add-pane" onClick={() => dispatch({ type: 'addPane' })}>
+              Add pane
+            </button>
+          </ErrorBoundary>
         </div>
         {/* kept mounted while hidden, so a running sweep and its results survive a look at Compare */}
-        <ResearchView hidden={state.mode !== 'research'} />
+        <ErrorBoundary name="Research view" hidden={state.mode !== 'research'}>
+          <ResearchView hidden={state.mode !== 'research'} />
+        </ErrorBoundary>
       </main>
     </div>
   );

@@ -9,7 +9,11 @@ import { LoadProgressBar } from './LoadProgressBar.tsx';
 import { TokenConfidence } from './TokenConfidence.tsx';
 import type { DeviceChoice, Dtype } from '../worker-api/ocr.ts';
 import { BEAM_WIDTHS, DEFAULT_NUM_BEAMS } from '../model/beam.ts';
-import { COPY_FORMATS, copyText, type CopyFormat } from '../render/copyFormats.ts';
+import { COPY_FORMATS, copyText, noMathmlReason, type CopyFormat } from '../render/copyFormats.ts';
+import { useRenderFault, useTestPrediction } from '../ui/renderTest.ts';
+
+/** The most of a prediction read out when a pane finishes (a screen reader would read all of it). */
+const ANNOUNCE_CHARS = 300;
 
 /** "Copy as": one button per format; what happened is said in a polite live region. */
 function CopyAs({ latex, pane }: { latex: string; pane: string }) {
@@ -45,7 +49,7 @@ function CopyAs({ latex, pane }: { latex: string; pane: string }) {
             type="button"
             aria-label={f.name}
             disabled={unavailable}
-            title={unavailable ? 'KaTeX cannot read this LaTeX, so there is no MathML for it' : undefined}
+            title={unavailable ? noMathmlReason(latex) : undefined}
             onClick={() => void copy(f.id, f.label)}
           >
             {f.label}
@@ -76,11 +80,20 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
   const result = state.results[pane.id];
   const otherResult = other ? state.results[other.id] : undefined;
   const job = paneJob(state, pane);
-  const p = result?.prediction;
-  const stale = !!result?.jobKey && job?.key !== result.jobKey;
   const name = `Pane ${pane.id}`;
+  useRenderFault(name);
+  // test builds only: a prediction put in place of this pane's (and the other pane's) own
+  const testPrediction = useTestPrediction(pane.id);
+  const otherTestPrediction = useTestPrediction(other?.id ?? -1);
+  const p = testPrediction ?? result?.prediction;
+  const otherPrediction = otherTestPrediction ?? otherResult?.prediction;
+  const stale = !!result?.jobKey && job?.key !== result.jobKey;
   // what a screen reader hears when this pane finishes (the status line only says how long it took)
-  const announcement = result?.status === 'done' && p && !stale ? `${name} read: ${p.latex.trim() || 'nothing'}` : '';
+  const said = p ? p.latex.trim() : '';
+  const announcement =
+    result?.status === 'done' && p && !stale
+      ? `${name} read: ${said.length > ANNOUNCE_CHARS ? `${said.slice(0, ANNOUNCE_CHARS)}… (${said.length.toLocaleString('en')} characters in all)` : said || 'nothing'}`
+      : '';
   const update = (patch: Partial<PaneConfig>) => dispatch({ type: 'updatePane', id: pane.id, patch });
 
   return (
@@ -177,11 +190,9 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
           </pre>
           <CopyAs latex={p.latex} pane={name} />
           <TokenConfidence prediction={p} label={`Token confidence, ${name}`} />
-          <Katex latex={p.latex} label="Rendered prediction" />
+          <Katex latex={p.latex} label="Rendered prediction" textAbove />
           {state.reference && <DiffView from={state.reference} to={p.latex} label="vs reference" fromName="the reference" />}
-          {other && otherResult?.prediction && (
-            <DiffView from={otherResult.prediction.latex} to={p.latex} label={`vs Pane ${other.id}`} fromName={`Pane ${other.id}`} />
-          )}
+          {other && otherPrediction && <DiffView from={otherPrediction.latex} to={p.latex} label={`vs Pane ${other.id}`} fromName={`Pane ${other.id}`} />}
         </>
       )}
     </section>

@@ -1,6 +1,7 @@
 import { useId, useMemo } from 'react';
 import type { Prediction } from '../worker-api/ocr.ts';
 import { percent, predictionHealth, probabilityColour } from '../research/confidence.ts';
+import { healthInput, MAX_CONFIDENCE_TOKENS } from './limits.ts';
 
 /** Below this probability a token is also underlined (colour is not the only cue). */
 const LOW = 0.5;
@@ -15,11 +16,12 @@ function showToken(text: string): string {
  * The tokens of a prediction coloured by probability, each focusable, with its top
  * alternatives in a tooltip (hover or keyboard focus); mean and minimum confidence;
  * a warning when the output looks like a repetition loop or was cut at the length limit.
- * `compact` shows only the numbers and the warnings (the research ladder).
+ * `compact` shows only the numbers and the warnings (the research ladder). The statistics cover
+ * every token; at most MAX_CONFIDENCE_TOKENS are shown (src/compare/limits.ts), with a note.
  */
 export function TokenConfidence({ prediction, label = 'Token confidence', compact = false }: { prediction: Pick<Prediction, 'latex' | 'tokens' | 'truncated'>; label?: string; compact?: boolean }) {
   const id = useId();
-  const health = useMemo(() => predictionHealth(prediction), [prediction]);
+  const health = useMemo(() => predictionHealth(healthInput(prediction)), [prediction]);
   const { stats } = health;
   return (
     <div className="confidence" role="group" aria-label={label}>
@@ -40,7 +42,7 @@ export function TokenConfidence({ prediction, label = 'Token confidence', compac
       </div>
       {!compact && prediction.tokens.length > 0 && (
         <div className="confidence-tokens">
-          {prediction.tokens.map((t, i) => {
+          {prediction.tokens.slice(0, MAX_CONFIDENCE_TOKENS).map((t, i) => {
             const tip = `${id}-t${i}`;
             return (
               <span
@@ -64,6 +66,11 @@ export function TokenConfidence({ prediction, label = 'Token confidence', compac
             );
           })}
         </div>
+      )}
+      {!compact && prediction.tokens.length > MAX_CONFIDENCE_TOKENS && (
+        <p className="confidence-more" data-testid="confidence-more">
+          The first {MAX_CONFIDENCE_TOKENS.toLocaleString('en')} of {prediction.tokens.length.toLocaleString('en')} tokens are shown.
+        </p>
       )}
       {health.warnings.map((w) => (
         <p key={w} className="warn" data-testid="confidence-warning">

@@ -7,6 +7,7 @@
  * colour, so white-on-blue and black-on-white crops are trimmed the same way.
  */
 import { type Raster, flatten, greyLevels, greyToRaster } from './raster.ts';
+import { checkPrepareSpec } from '../schema/model-config.ts';
 
 export interface PrepareSpec {
   grey: boolean;
@@ -169,9 +170,13 @@ export function fit(t: Grey, spec: PrepareSpec = BUILTIN_PREPARE): Grey {
 /**
  * The image a model is given. With a `PrepareSpec` (built-in models): grey, trimmed,
  * fitted. Without one (any other model): only flattened onto white, since that
- * model's own processor decides the rest.
+ * model's own processor decides the rest. A spec comes from a model's
+ * preprocessor_config.json, so its numbers are checked first (PREPARE_LIMITS in
+ * src/schema/model-config.ts): a height of 0 or 16000 throws an error naming the field
+ * instead of making an empty or an enormous image.
  */
 export function prepareForModel(input: Raster, spec: PrepareSpec | null): Raster {
+  if (spec) spec = checkPrepareSpec(spec);
   const flat = flatten(input);
   if (!spec) return flat;
   let cur: Grey = { g: greyLevels(flat), w: flat.width, h: flat.height, bg: 255 };

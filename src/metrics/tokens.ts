@@ -18,7 +18,9 @@ export function tokenLevenshtein(a: readonly string[], b: readonly string[]): nu
   const eb = enc(b);
   // one UTF-16 code unit per token: the BMP private use area has 6,400 of them
   if (ids.size > 6400) return levenshteinArrays(ea, eb);
-  const str = (xs: number[]) => String.fromCharCode(...xs.map((x) => 0xe000 + x));
+  // one code unit at a time: fromCharCode(...xs) passes every token as an argument, which
+  // overflows the call stack on long lists (about 120,000 tokens in V8)
+  const str = (xs: number[]) => xs.reduce((s, x) => s + String.fromCharCode(0xe000 + x), '');
   return distance(str(ea), str(eb));
 }
 

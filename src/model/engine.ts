@@ -9,6 +9,7 @@ import type { Raster } from '../image/raster.ts';
 import { type PrepareSpec, prepareForModel } from '../image/prepare.ts';
 import type { Device, Dtype, LoadProgress, Prediction, TokenInfo } from '../worker-api/ocr.ts';
 import { beamSearch, checkNumBeams, logSoftmax, topIndices, DEFAULT_LENGTH_PENALTY, DEFAULT_NUM_BEAMS, type BeamResult } from './beam.ts';
+import { capMaxNewTokens, checkModelConfig, type ModelConfigFiles } from '../schema/model-config.ts';
 
 export type Transformers = typeof TJS;
 // The pipeline object: typed loosely on purpose (transformers.js' own types for it are a large union).
@@ -23,7 +24,7 @@ export interface EngineModel {
   loadMs: number;
 }
 
-/** Max tokens generated when the model's generation_config says nothing (ours say 200). */
+/** Max tokens generated when the model's generation_config says nothing (ours say 200); never more than MAX_NEW_TOKENS_CAP (src/schema/model-config.ts). */
 export const DEFAULT_MAX_NEW_TOKENS = 200;
 
 /** dtype to use when the caller did not choose one. */
@@ -46,11 +47,19 @@ export function requiredFiles(dtype: Dtype): string[] {
   ];
 }
 
-/** The built-in preparation spec a model declares in its preprocessor_config.json, if any. */
-export function prepareSpecOf(preprocessorConfig: Record<string, unknown> | undefined): PrepareSpec | null {
-  const p = preprocessorConfig?.latex_ocr_prepare as PrepareSpec | undefined;
-  if (!p || typeof p !== 'object') return null;
-  return { grey: !!p.grey, trim: !!p.trim, height: Number(p.height), max_width: Number(p.max_width), min_width: Number(p.min_width) };
+/**
+ * The configs transformers.js parsed for a pipeline, by file name, for the model-config schema
+ * (src/schema/model-config.ts), which also yields the model's preparation spec
+ * (preprocessor_config.json's latex_ocr_prepare). Checked after loading as well as when a
+ * folder is registered (src/model/service.ts): the Node tools open folders from disk, and a hub
+ * model's files arrive only inside pipeline().
+ */
+function pipelineConfigs(pipe: OcrPipeline): ModelConfigFiles {
+  const files: ModelConfigFiles = {};
+  if (pipe.model?.config) files['config.json'] = pipe.model.config;
+  if (pipe.model?.generation_config) files['generation_config.json'] = pipe.model.generation_config;
+  if (pipe.processor?.image_processor?.config) files['preprocessor_config.json'] = pipe.processor.image_processor.config;
+  return files;
 }
 
 export async function loadModel(
@@ -76,7 +85,13 @@ export async function loadModel(
           })
       : undefined,
   });
-  const prepare = prepareSpecOf(pipe.processor?.image_processor?.config);
+  let prepare: PrepareSpec | null;
+  try {
+    prepare = checkModelConfig(pipelineConfigs(pipe)).prepare;
+  } catch (e) {
+    await Promise.resolve(pipe.dispose?.()).catch(() => undefined); // refused: free its sessions
+    throw e;
+  }
   return { pipe, device: opts.device, dtype: opts.dtype, prepare, loadMs: performance.now() - t0 };
 }
 
@@ -102,7 +117,20 @@ function confidenceRecorder(topK: number) {
   return { processor, steps };
 }
 
+/** Thrown when a recognition was cancelled (RecognizeOptions.cancelled) before it finished. */
+export class DecodeCancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'AbortError';
+  }
+}
+
 export interface RecognizeOptions {
+  /**
+   * Cooperative cancel: asked before the image is prepared and between decode steps (greedy
+   * and beam); once it says true, no further step runs and recognize() throws DecodeCancelled.
+   */
+  cancelled?: () => boolean;
   maxNewTokens?: number;
   /** Alternatives reported per token. */
   topK?: number;
@@ -140,14 +168,24 @@ function generationSettings(model: EngineModel): Record<string, unknown> {
   return { ...m?.config, ...m?.config?.decoder, ...m?.generation_config };
 }
 
-function maxNewTokensOf(model: EngineModel, opts: RecognizeOptions): number {
-  return opts.maxNewTokens ?? model.pipe.model?.generation_config?.max_new_tokens ?? DEFAULT_MAX_NEW_TOKENS;
+/** The caller's token budget, else the model's, else the default; always within 1..MAX_NEW_TOKENS_CAP. */
+export function maxNewTokensOf(model: EngineModel, opts: RecognizeOptions): number {
+  const asked = Number(opts.maxNewTokens ?? model.pipe.model?.generation_config?.max_new_tokens ?? DEFAULT_MAX_NEW_TOKENS);
+  return capMaxNewTokens(Number.isFinite(asked) ? asked : DEFAULT_MAX_NEW_TOKENS);
 }
 
 /** Greedy decoding with transformers.js' own generate(): the measured, default path. */
-export async function greedyDecode(model: EngineModel, inputs: Record<string, TJS.Tensor>, opts: { maxNewTokens: number; topK?: number }): Promise<Decoded> {
+export async function greedyDecode(
+  model: EngineModel,
+  inputs: Record<string, TJS.Tensor>,
+  opts: { maxNewTokens: number; topK?: number; cancelled?: () => boolean },
+): Promise<Decoded> {
   const rec = confidenceRecorder(opts.topK ?? 3);
-  const out = (await model.pipe.model.generate({ ...inputs, max_new_tokens: opts.maxNewTokens, logits_processor: [rec.processor] })) as TJS.Tensor;
+  const { cancelled } = opts;
+  // a stopping criterion is asked after every step: generate() then ends normally (and frees its cache)
+  const stopping_criteria = cancelled ? [(ids: unknown[]) => ids.map(() => cancelled())] : undefined;
+  const out = (await model.pipe.model.generate({ ...inputs, max_new_tokens: opts.maxNewTokens, logits_processor: [rec.processor], stopping_criteria })) as TJS.Tensor;
+  if (cancelled?.()) throw new DecodeCancelled();
   const seq = (out.tolist() as bigint[][])[0].map(Number);
   const eos = normaliseIds(generationSettings(model).eos_token_id);
   const ids = seq.slice(1); // seq[0] is the decoder start token; step k produced seq[k + 1]
@@ -241,7 +279,7 @@ export async function beamDecode(
   tjs: Transformers,
   model: EngineModel,
   inputs: Record<string, TJS.Tensor>,
-  opts: { numBeams: number; maxNewTokens: number; lengthPenalty?: number; topK?: number },
+  opts: { numBeams: number; maxNewTokens: number; lengthPenalty?: number; topK?: number; cancelled?: () => boolean },
 ): Promise<Decoded & { beam: BeamResult }> {
   const why = beamUnsupported(model);
   if (why) throw new Error(`beam search cannot run this model: ${why}`);
@@ -273,6 +311,8 @@ export async function beamDecode(
     lengthPenalty: opts.lengthPenalty,
     topK: opts.topK,
     step: async (prefixes, cache) => {
+      // the search releases the cache it holds when a step throws
+      if (opts.cancelled?.()) throw new DecodeCancelled();
       const batch = prefixes.length;
       // the first step feeds the whole start prefix; later ones the last token, the rest is cached
       const ids = cache ? prefixes.map((p) => [p[p.length - 1]]) : prefixes;
@@ -295,8 +335,9 @@ export async function beamDecode(
       return next;
     },
     release: (cache) => disposeCache(cache),
+  }).finally(() => {
+    for (const [batch, t] of repeated) if (batch !== 1 && onGpu(t)) t.dispose();
   });
-  for (const [batch, t] of repeated) if (batch !== 1 && onGpu(t)) t.dispose();
   return {
     start,
     ids: beam.tokens,
@@ -313,16 +354,17 @@ export async function recognize(tjs: Transformers, model: EngineModel, image: Ra
   const topK = opts.topK ?? 3;
   // width 1 stays on generate() (what is benchmarked); a model beam search cannot drive falls back to it
   const fellBackReason = numBeams > 1 ? beamUnsupported(model) : null;
+  if (opts.cancelled?.()) throw new DecodeCancelled();
   const t0 = performance.now();
   const { modelInput, inputs } = await modelInputs(tjs, model, image);
   let decoded: Decoded;
   let decoding: NonNullable<Prediction['decoding']>;
   if (numBeams > 1 && !fellBackReason) {
     const lengthPenalty = opts.lengthPenalty ?? DEFAULT_LENGTH_PENALTY;
-    decoded = await beamDecode(tjs, model, inputs, { numBeams, maxNewTokens: maxNew, lengthPenalty, topK });
+    decoded = await beamDecode(tjs, model, inputs, { numBeams, maxNewTokens: maxNew, lengthPenalty, topK, cancelled: opts.cancelled });
     decoding = { numBeams, lengthPenalty };
   } else {
-    decoded = await greedyDecode(model, inputs, { maxNewTokens: maxNew, topK });
+    decoded = await greedyDecode(model, inputs, { maxNewTokens: maxNew, topK, cancelled: opts.cancelled });
     decoding = fellBackReason
       ? { numBeams: 1, fellBackReason: `Beam width ${numBeams} is not available for this model (${fellBackReason}); decoded greedily (width 1).` }
       : { numBeams: 1 };

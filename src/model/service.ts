@@ -4,9 +4,10 @@
  * same object over a MessageChannel in Node. All model work goes through one promise
  * chain: onnxruntime sessions must not run concurrently.
  */
-import { loadModel, recognize, defaultDtype, requiredFiles, type EngineModel, type Transformers } from './engine.ts';
+import { loadModel, recognize, defaultDtype, DecodeCancelled, requiredFiles, type EngineModel, type Transformers } from './engine.ts';
 import { chooseDevice, NO_GPU, type GpuInfo } from './device.ts';
-import type { OcrApi, OrtRuntime, LoadRequest, LoadedModel, Device, Dtype, LoadProgress, RecognizeRequest, ModelSource, Prediction } from '../worker-api/ocr.ts';
+import { CONFIG_FILES, checkJsonSize, checkModelConfig, maxJsonBytes, parseConfigJson, type ModelConfigFiles } from '../schema/model-config.ts';
+import type { OcrApi, OrtRuntime, LoadRequest, LoadedModel, Device, Dtype, LoadProgress, RecognizeRequest, ModelSource, Prediction, JobTicket } from '../worker-api/ocr.ts';
 
 export const USER_PREFIX = '/__user_model__/';
 const MAX_LOADED = 4;
@@ -27,7 +28,7 @@ export interface ServiceHost {
 
 export type OcrService = OcrApi & {
   /** recognize() plus the device fallback note (what the worker returns). */
-  recognize(req: RecognizeRequest): Promise<Prediction & { fallbackReason?: string }>;
+  recognize(req: RecognizeRequest, job?: JobTicket): Promise<Prediction & { fallbackReason?: string }>;
 };
 
 export function createOcrService(tjs: Transformers, host: ServiceHost): OcrService {
@@ -38,8 +39,32 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
     const raw = String(input instanceof Request ? input.url : input);
     const pathname = new URL(raw, host.baseUrl).pathname;
     if (pathname.startsWith(USER_PREFIX)) return serveUser(pathname);
-    return baseFetch(input as never, init);
+    const res = await baseFetch(input as never, init);
+    // a hub model's JSON files are read whole and parsed by transformers.js: bound them first
+    return pathname.endsWith('.json') ? boundedJson(res, pathname.split('/').pop()!) : res;
   }) as typeof tjs.env.fetch;
+
+  /** A JSON response read up to its size limit (src/schema/model-config.ts); larger ones throw. */
+  async function boundedJson(res: Response, file: string): Promise<Response> {
+    if (!res.ok || !res.body) return res;
+    const declared = res.headers.get('content-length');
+    if (declared !== null) checkJsonSize(file, Number(declared));
+    // the header may be absent (compressed) or wrong: count what arrives too
+    const reader = res.body.getReader();
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxJsonBytes(file)) {
+        void reader.cancel().catch(() => undefined);
+        checkJsonSize(file, size); // throws
+      }
+      parts.push(value);
+    }
+    return new Response(new Blob(parts as BlobPart[]), { status: res.status, statusText: res.statusText, headers: res.headers });
+  }
 
   function serveUser(pathname: string): Response {
     const rest = decodeURIComponent(pathname.slice(USER_PREFIX.length));
@@ -52,6 +77,21 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
 
   function modelPath(source: ModelSource): string {
     return source.kind === 'user' ? `${USER_PREFIX}${source.id}` : source.id;
+  }
+
+  /**
+   * A picked folder's JSON files, bounded in size, and its config files checked with the
+   * model-config schema before the folder is accepted: a refused folder is never registered,
+   * and the page says why (ModelConfigError names the file and the field).
+   */
+  async function checkUserConfigs(map: Map<string, Blob>): Promise<void> {
+    const configs: ModelConfigFiles = {};
+    for (const [path, blob] of map) {
+      if (!path.endsWith('.json')) continue;
+      checkJsonSize(path, blob.size);
+      if ((CONFIG_FILES as readonly string[]).includes(path)) configs[path as keyof ModelConfigFiles] = parseConfigJson(path, await blob.text(), blob.size);
+    }
+    checkModelConfig(configs);
   }
 
   const loaded = new Map<string, Promise<EngineModel & { fallbackReason?: string }>>();
@@ -126,6 +166,8 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
     await recognize(tjs, m, { width: w, height: h, data }, { maxNewTokens: 4 });
   }
   const warmed = new WeakSet<object>();
+  /** Jobs up to this id were cancelled by a cancel() message (JobTicket). */
+  let cancelledUpTo = 0;
 
   return {
     load(req, onProgress) {
@@ -138,16 +180,23 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
         return { key, device: model.device, dtype: model.dtype, fallbackReason: model.fallbackReason, loadMs: model.loadMs, prepare: model.prepare };
       });
     },
-    recognize(req) {
+    recognize(req, job) {
+      const cancelled = () => !!job && (job.id <= cancelledUpTo || (!!job.cancelled && job.id <= Atomics.load(job.cancelled, 0)));
       return serial(async () => {
+        // cancelled while waiting its turn: never starts; while decoding: stops at the next step (src/model/engine.ts)
+        if (cancelled()) throw new DecodeCancelled();
         const { model } = await getModel(req);
-        const p = await recognize(tjs, model, req.image, { maxNewTokens: req.maxNewTokens, numBeams: req.numBeams });
+        const p = await recognize(tjs, model, req.image, { maxNewTokens: req.maxNewTokens, numBeams: req.numBeams, cancelled });
         return { ...p, fallbackReason: model.fallbackReason };
       });
+    },
+    async cancel(upTo) {
+      cancelledUpTo = Math.max(cancelledUpTo, upTo);
     },
     async registerUserFiles(id, files) {
       const map = new Map<string, Blob>();
       for (const { path, file } of files) map.set(path.replace(/^\.?\/+/, ''), file);
+      await checkUserConfigs(map);
       userFiles.set(id, map);
       for (const k of [...loaded.keys()]) if (k.startsWith(`user:${id}|`)) loaded.delete(k);
       const basics = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'];

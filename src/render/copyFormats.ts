@@ -3,7 +3,7 @@
  * math `\[…\]`, and MathML (KaTeX's, with the same safe options as the rendering, see
  * katex.ts) for word processors and the web.
  */
-import { renderMathml } from './katex.ts';
+import { MAX_KATEX_CHARS, renderMathml, tooLongToRender } from './katex.ts';
 
 export type CopyFormat = 'latex' | 'inline' | 'display' | 'mathml';
 
@@ -17,7 +17,8 @@ export const COPY_FORMATS: readonly { id: CopyFormat; label: string; name: strin
 
 /**
  * The text to copy, or null when the format cannot be made: MathML of LaTeX that KaTeX
- * cannot parse (the rendering shows that error in place).
+ * cannot parse (the rendering shows that error in place) or that is over MAX_KATEX_CHARS
+ * (katex.ts: the conversion would hold the page as long as rendering it would).
  */
 export function copyText(latex: string, format: CopyFormat): string | null {
   const tex = latex.trim();
@@ -35,4 +36,10 @@ export function copyText(latex: string, format: CopyFormat): string | null {
       return html ? (/<math[\s>][\s\S]*<\/math>/.exec(html)?.[0] ?? null) : null;
     }
   }
+}
+
+/** Why there is no MathML for `latex` (when copyText gave null): the Copy MathML button's title. */
+export function noMathmlReason(latex: string): string {
+  if (tooLongToRender(latex.trim())) return `Over ${MAX_KATEX_CHARS.toLocaleString('en')} characters: too long to convert to MathML`;
+  return 'KaTeX cannot read this LaTeX, so there is no MathML for it';
 }

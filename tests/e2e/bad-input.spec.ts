@@ -110,3 +110,86 @@ test('an SVG with a script is rasterised and the script never runs', async ({ pa
   expect(await page.evaluate(() => (window as { __svgScriptRan?: boolean }).__svgScriptRan)).toBeUndefined();
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
+
+// The render test switches (src/ui/renderTest.ts) exist only in builds made with VITE_TEST_HOOKS=1.
+type RenderTest = { fail(part: string, on: boolean): void; predict(paneId: number, prediction: unknown): void };
+type TestWindow = { __renderTest?: RenderTest; __longTasks?: number[] };
+const renderTest = (page: Page) => page.evaluate(() => !!(window as TestWindow).__renderTest);
+
+test('a pane that fails to render shows a message and a retry; the rest of the app and earlier results keep working', async ({ page }) => {
+  test.setTimeout(600_000); // waits for model predictions
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await open(page);
+  expect(await renderTest(page), 'build with VITE_TEST_HOOKS=1').toBe(true);
+  await page.getByLabel('Upload image').setInputFiles(fixture('pythagoras.png'));
+  await predicted(page, 1);
+  await predicted(page, 2);
+  const before = await pane(page, 2).getByLabel('Predicted LaTeX').textContent();
+  const one = await pane(page, 1).getByLabel('Predicted LaTeX').textContent();
+
+  // pane 2's render throws: only pane 2 is replaced, by a message and a retry button
+  await page.evaluate(() => (window as TestWindow).__renderTest!.fail('Pane 2', true));
+  const failed = page.getByRole('group', { name: 'Pane 2 (failed)' });
+  await expect(failed.getByRole('alert')).toHaveText('Pane 2 could not be shown (deliberate render failure in Pane 2 (test hook)). The rest of the app still works.');
+  await expect(pane(page, 2)).toHaveCount(0);
+  await expect(pane(page, 1).getByLabel('Predicted LaTeX')).toHaveText(one!);
+  await expect(page.getByRole('heading', { name: 'LaTeX OCR Playground' })).toBeVisible();
+  // the app still works: a reference given now is compared with pane 1's prediction
+  await page.getByLabel('Reference LaTeX').fill(one!);
+  await expect(pane(page, 1).getByRole('group', { name: 'vs reference' }).getByTestId('ned')).toHaveText('0.000');
+  // retrying while the fault is still there fails the same way; once it is gone, the pane and its result are back
+  await failed.getByRole('button', { name: 'Retry Pane 2' }).click();
+  await expect(failed.getByRole('alert')).toBeVisible();
+  await page.evaluate(() => (window as TestWindow).__renderTest!.fail('Pane 2', false));
+  await failed.getByRole('button', { name: 'Retry Pane 2' }).click();
+  await expect(pane(page, 2).getByLabel('Predicted LaTeX')).toHaveText(before!);
+  await expect(failed).toHaveCount(0);
+  expect(pageErrors).toEqual([]);
+});
+
+test('a huge prediction does not freeze the panes: capped rendering, no main-thread task over 200 ms', async ({ page }) => {
+  await open(page);
+  expect(await renderTest(page), 'build with VITE_TEST_HOOKS=1').toBe(true);
+  // 120,000 characters (30,000 tokens), as a model stuck in a loop would make without the token cap;
+  // the reference field keeps what it accepts of as long a text
+  const reference = Array.from({ length: 30_000 }, (_, i) => `y_${i % 10}`).join(' ');
+  await page.getByLabel('Reference LaTeX').fill(reference);
+  await page.evaluate(() => {
+    (window as TestWindow).__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) (window as TestWindow).__longTasks!.push(e.duration);
+    }).observe({ type: 'longtask' });
+  });
+  await page.evaluate(() => {
+    const huge = (letter: string) => {
+      const tokens = Array.from({ length: 30_000 }, (_, i) => ({ text: `${letter}_${i % 10}`, prob: 0.4 + (i % 7) / 10, alternatives: [{ text: 'z', prob: 0.05 }] }));
+      return {
+        latex: tokens.map((t) => t.text).join(' '),
+        tokens,
+        ms: 1,
+        device: 'wasm' as const,
+        dtype: 'q8' as const,
+        truncated: true,
+        modelInput: { width: 1, height: 1, data: new Uint8ClampedArray(4).fill(255) },
+      };
+    };
+    (window as TestWindow).__renderTest!.predict(1, huge('a'));
+    (window as TestWindow).__renderTest!.predict(2, huge('b'));
+  });
+  for (const n of [1, 2]) {
+    const p = pane(page, n);
+    await expect(p.getByLabel('Predicted LaTeX')).toHaveText(new RegExp(`^${n === 1 ? 'a' : 'b'}_0 ${n === 1 ? 'a' : 'b'}_1 `));
+    await expect(p.getByRole('group', { name: 'Rendered prediction' })).toContainText('Not rendered: 119,999 characters, over the 3,000 that are rendered. The LaTeX is shown as text above.');
+    await expect(p.getByTestId('confidence-more')).toHaveText('The first 500 of 30,000 tokens are shown.');
+    await expect(p.locator('.conf-tok')).toHaveCount(500);
+    await expect(p.getByRole('group', { name: 'vs reference' }).getByTestId('diff-note')).toHaveText(/^Not compared: the reference has [\d,]+ characters and this prediction 119,999;/);
+    await expect(p.getByRole('button', { name: 'Copy MathML' })).toBeDisabled();
+    await expect(p.getByRole('button', { name: 'Copy LaTeX' })).toBeEnabled();
+  }
+  // two frames later every task of that update has ended
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const longTasks = await page.evaluate(() => (window as TestWindow).__longTasks!);
+  console.log(`long tasks while showing two huge predictions: ${JSON.stringify(longTasks.map(Math.round))} ms`);
+  expect(Math.max(0, ...longTasks)).toBeLessThan(200);
+});

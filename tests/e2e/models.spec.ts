@@ -99,6 +99,21 @@ test('a model folder (directory picker) becomes selectable in the panes, with it
   expect(net.external).toEqual([]);
 });
 
+test('a model folder with absurd config numbers is refused, naming the file and the field', async ({ page }) => {
+  await open(page);
+  const dir = modelFolder('absurd');
+  const file = path.join(dir, 'preprocessor_config.json');
+  const cfg = JSON.parse(fs.readFileSync(file, 'utf8'));
+  cfg.latex_ocr_prepare.height = 16000;
+  fs.writeFileSync(file, JSON.stringify(cfg));
+  await page.getByLabel('Load model folder').setInputFiles(dir);
+  await expect(page.getByRole('alert').filter({ hasText: 'Could not load the model folder "absurd"' })).toContainText(
+    'preprocessor_config.json: latex_ocr_prepare.height must be a whole number from 8 to 512 (got 16000)',
+  );
+  await expect(models(page).getByRole('status')).not.toContainText('Added "absurd');
+  for (const n of [1, 2]) await expect(modelSelect(page, n).locator('option', { hasText: 'absurd (your folder)' })).toHaveCount(0);
+});
+
 test('model files picked one by one (multi-file input) are laid out as a model folder', async ({ page }) => {
   await open(page);
   const dir = modelFolder('flat');

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { ROOT, tjs, openModel, readImage } from '../../cli/common.ts';
 import { recognize, type EngineModel } from '../../src/model/engine.ts';
+import { MAX_NEW_TOKENS_CAP } from '../../src/schema/model-config.ts';
+import { BUILTIN_PREPARE } from '../../src/image/prepare.ts';
 import { recolour } from '../../src/perturb/ops.ts';
 import { normalizeTokens } from '../../src/latex/tokens.ts';
 import { normalizedEditDistance } from '../../src/metrics/tokens.ts';
@@ -79,6 +81,55 @@ describe('shipped models', () => {
     expect(p.modelInput.height).toBe(64);
     expect(p.truncated).toBe(false);
   });
+});
+
+/** A copy of the augmented model (fp32 files) in a fresh folder, with some config fields changed. */
+function modelCopy(name: string, patch: Partial<Record<'generation_config.json' | 'preprocessor_config.json', (cfg: Record<string, unknown>) => void>>): string {
+  const src = path.join(ROOT, 'models', 'augmented');
+  const dir = path.join(ROOT, '.cache', 'model-config-tests', name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
+  for (const f of ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx']) {
+    fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  }
+  for (const [file, change] of Object.entries(patch)) {
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    change(cfg);
+    fs.writeFileSync(path.join(dir, file), JSON.stringify(cfg));
+  }
+  return dir;
+}
+
+describe('model configs from outside are checked (src/schema/model-config.ts)', () => {
+  it('the built-in models load with their own preparation spec', () => {
+    for (const id of ['narrow', 'augmented', 'augmented-q8']) expect(models[id].prepare).toEqual(BUILTIN_PREPARE);
+  });
+
+  it('a generation_config asking for 10^9 new tokens is capped, and the model still reads as before', async () => {
+    const m = await openModel(modelCopy('greedy-tokens', { 'generation_config.json': (g) => (g.max_new_tokens = 1_000_000_000) }), 'cpu', 'fp32');
+    const asked: number[] = [];
+    const generate = m.pipe.model.generate.bind(m.pipe.model);
+    m.pipe.model.generate = (args: { max_new_tokens: number }) => {
+      asked.push(args.max_new_tokens);
+      return generate(args);
+    };
+    const p = await recognize(tjs, m, images.pythagoras);
+    expect(asked).toEqual([MAX_NEW_TOKENS_CAP]);
+    expect(p.latex).toBe((await recognize(tjs, models.augmented, images.pythagoras)).latex);
+    await m.pipe.dispose();
+  });
+
+  for (const [field, value] of [
+    ['height', 0],
+    ['height', 16000],
+    ['max_width', 'NaN'],
+    ['min_width', -1],
+  ] as const) {
+    it(`a latex_ocr_prepare ${field} of ${JSON.stringify(value)} is refused with an error naming the field`, async () => {
+      const dir = modelCopy(`prepare-${field}`, { 'preprocessor_config.json': (c) => ((c.latex_ocr_prepare as Record<string, unknown>)[field] = value) });
+      await expect(openModel(dir, 'cpu', 'fp32')).rejects.toThrow(new RegExp(`preprocessor_config\\.json: latex_ocr_prepare\\.${field} must be`));
+    });
+  }
 });
 
 describe('model cards', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COPY_FORMATS, copyText } from '../../src/render/copyFormats.ts';
+import { COPY_FORMATS, copyText, noMathmlReason } from '../../src/render/copyFormats.ts';
+import { MAX_KATEX_CHARS, renderLatex, renderMathml } from '../../src/render/katex.ts';
 
 describe('copy as', () => {
   const latex = '\\frac { x + 1 } { y - 2 }';
@@ -41,5 +42,34 @@ describe('copy as', () => {
   it('every format has a button name starting with "Copy"', () => {
     expect(COPY_FORMATS.map((f) => f.name)).toEqual(['Copy LaTeX', 'Copy $…$', 'Copy \\[…\\]', 'Copy MathML']);
     for (const f of COPY_FORMATS) expect(copyText('a', f.id)).not.toBeNull();
+  });
+});
+
+describe('long predictions are not handed to KaTeX (MAX_KATEX_CHARS)', () => {
+  // 120,000 characters of fractions: 2 s and 14 MB of HTML if KaTeX rendered it
+  const huge = '\\frac { a _ { 1 } } { b ^ { 2 } } + '.repeat(3300) + 'c';
+
+  it('renderLatex says it is too long, with the length, without rendering; MathML is not made either', () => {
+    expect(huge.length).toBeGreaterThan(100_000);
+    const t0 = performance.now();
+    const r = renderLatex(huge);
+    const m = copyText(huge, 'mathml');
+    expect(performance.now() - t0).toBeLessThan(50);
+    expect(r).toEqual({ ok: false, tooLong: true, error: `${huge.length.toLocaleString('en')} characters, over the 3,000 that are rendered` });
+    expect(m).toBeNull();
+    expect(renderMathml(huge)).toBeNull();
+    expect(noMathmlReason(huge)).toBe('Over 3,000 characters: too long to convert to MathML');
+    // the text formats still copy all of it
+    expect(copyText(huge, 'latex')).toBe(huge);
+  });
+
+  it('LaTeX up to the limit still renders and converts', () => {
+    const unit = 'x ^ { 2 } + ';
+    const atLimit = unit.repeat(Math.floor((MAX_KATEX_CHARS - 1) / unit.length)) + 'y';
+    expect(atLimit.length).toBeLessThanOrEqual(MAX_KATEX_CHARS);
+    expect(renderLatex(atLimit).ok).toBe(true);
+    expect(copyText(atLimit, 'mathml')).toMatch(/^<math/);
+    expect(renderLatex(atLimit + ' + z'.repeat(10)).ok).toBe(false);
+    expect(noMathmlReason('\\frac {')).toMatch(/KaTeX cannot read/);
   });
 });
