@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import type { Raster } from '../src/image/raster.ts';
 import { recolour } from '../src/perturb/ops.ts';
+import { COLOUR_PRESETS } from '../src/perturb/types.ts';
 import { ROOT } from './common.ts';
 
 const CACHE = process.env.CACHE_DIR ?? path.join(ROOT, '.cache');
@@ -83,12 +84,8 @@ function crohmeItems(year: '2013' | '2014' | '2016'): EvalItem[] {
     }));
 }
 
-/** The colour shifts of the benchmark (also used by the app's presets). */
-export const COLOUR_SHIFTS = {
-  'white-on-blue': { ink: '#ffffff', paper: '#1e40af' },
-  dark: { ink: '#e5e7eb', paper: '#111827' },
-  tinted: { ink: '#b91c1c', paper: '#fef3c7' },
-} as const;
+/** The colour shifts of the benchmark: the app's named presets (src/perturb/colour-presets.json), by eval set name. */
+export const COLOUR_SHIFTS: Readonly<Record<string, { ink: string; paper: string }>> = Object.fromEntries(COLOUR_PRESETS.map((p) => [p.evalSet, { ink: p.ink, paper: p.paper }]));
 
 export const EVAL_SETS: EvalSet[] = [
   { name: 'im2latex-clean', description: 'im2latex-100k test, fixed 1,000-formula sample, KaTeX render, black on white', items: async () => packItems('test-1000') },

@@ -7,7 +7,10 @@ import type { Raster } from '../image/raster.ts';
 import type { Stroke } from '../draw/strokes.ts';
 import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
 import type { DeviceChoice, Dtype, LoadedModel, LoadProgress, ModelSource, Prediction } from '../worker-api/ocr.ts';
-import { DEFAULT_RESEARCH, type ResearchConfig } from '../research/config.ts';
+import { DEFAULT_RESEARCH, MAX_SWEEP_MODELS, type ResearchConfig } from '../research/config.ts';
+import { sanitizePerturb } from '../schema/perturb.ts';
+import { hubIdOf } from '../schema/model-key.ts';
+import { MAX_PANES, MAX_REFERENCE_LENGTH } from '../schema/limits.ts';
 
 export type InputOrigin = 'upload' | 'paste' | 'drop' | 'drawing' | 'example' | 'history' | 'permalink';
 
@@ -77,10 +80,26 @@ export interface AppState {
    * when the input changes, or with the explanation's own buttons.
    */
   demo: boolean;
+  /**
+   * Hugging Face models a restored state (a permalink, a history entry) named: never
+   * downloaded without the visitor's consent, they are restored with the built-in model
+   * in their place and offered here (src/research/HubConsent.tsx).
+   */
+  hubOffers: HubOffer[];
+}
+
+/** A hub model waiting for the visitor's consent, and where it would go back in. */
+export interface HubOffer {
+  key: string;
+  id: string;
+  /** Panes (ids) that named it. */
+  panes: number[];
+  /** The research sweep's models as the source named them, when it named this one. */
+  research?: string[];
 }
 
 /** What a restore (history, permalink, preset, the first screen) may set. */
-export type RestoredState = Partial<Pick<AppState, 'input' | 'reference' | 'perturb' | 'panes' | 'mode' | 'research'>>;
+export type RestoredState = Partial<Pick<AppState, 'input' | 'reference' | 'perturb' | 'panes' | 'mode' | 'research' | 'hubOffers'>>;
 
 export const BUILTIN_MODELS: ModelEntry[] = [
   { key: 'builtin:augmented', source: { kind: 'builtin', id: 'augmented' }, label: 'Augmented (built-in)' },
@@ -102,6 +121,7 @@ export const initialState: AppState = {
   research: { ...DEFAULT_RESEARCH, models: [...DEFAULT_RESEARCH.models] },
   alerts: [],
   demo: false,
+  hubOffers: [],
 };
 
 export type Action =
@@ -126,7 +146,10 @@ export type Action =
    * visitor did meanwhile wins.
    */
   | { type: 'open'; state: RestoredState; demo?: boolean }
-  | { type: 'endDemo' };
+  | { type: 'endDemo' }
+  /** The visitor agreed to download a hub model a restore offered: it goes back where it was named. */
+  | { type: 'acceptHubModel'; key: string }
+  | { type: 'dismissHubOffer'; key: string };
 
 let alertSeq = 0;
 
@@ -168,16 +191,111 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'dismissAlert':
       return { ...state, alerts: state.alerts.filter((a) => a.id !== action.id) };
     case 'restore':
-      return { ...state, ...action.state, perturbed: null, results: {}, demo: false };
+      return { ...state, ...action.state, hubOffers: action.state.hubOffers ?? [], perturbed: null, results: {}, demo: false };
     case 'open':
       if (state.input) return state;
-      return { ...state, ...action.state, perturbed: null, results: {}, demo: !!action.demo };
+      return { ...state, ...action.state, hubOffers: action.state.hubOffers ?? [], perturbed: null, results: {}, demo: !!action.demo };
     case 'endDemo':
       return { ...state, demo: false };
+    case 'acceptHubModel': {
+      const offer = state.hubOffers.find((o) => o.key === action.key);
+      if (!offer) return state;
+      const model: ModelEntry = { key: offer.key, source: { kind: 'hub', id: offer.id }, label: `${offer.id} (Hugging Face)` };
+      const models = [...state.models.filter((m) => m.key !== model.key), model];
+      const panes = state.panes.map((p) => (offer.panes.includes(p.id) && p.modelKey === FALLBACK_MODEL.key ? { ...p, modelKey: offer.key } : p));
+      // the sweep's models as named, those still not allowed (or loaded) in the built-in one's place
+      const available = new Set(models.map((m) => m.key));
+      const research = offer.research ? { ...state.research, models: [...new Set(offer.research.map((k) => (available.has(k) ? k : FALLBACK_MODEL.key)))] } : state.research;
+      return { ...state, models, panes, research, hubOffers: state.hubOffers.filter((o) => o !== offer) };
+    }
+    case 'dismissHubOffer':
+      return { ...state, hubOffers: state.hubOffers.filter((o) => o.key !== action.key) };
   }
 }
 
 /** A stable string for a perturbation setting (cache and job keys). */
 export function optionsKey(o: PerturbOptions): string {
   return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k as keyof PerturbOptions]]));
+}
+
+// ---------------------------------------------------------------- restore
+
+/** What takes the place of a model that is not available (or not yet allowed to download). */
+export const FALLBACK_MODEL = BUILTIN_MODELS[0];
+
+/** A pane as a restore source gives it; its model may not exist in this session. */
+export interface RestorePane {
+  variant: PaneConfig['variant'];
+  modelKey: string;
+  device: DeviceChoice;
+  dtype?: Dtype;
+  numBeams?: number;
+  /** The model's name when known (a history entry keeps it), for messages. */
+  modelLabel?: string;
+}
+
+/** A state to restore, as a permalink, a history entry or a preset gives it (already read through src/schema/). */
+export interface RestoreRequest {
+  input?: InputImage | null;
+  reference?: string;
+  perturb?: Partial<PerturbOptions>;
+  panes?: readonly RestorePane[];
+  mode?: AppState['mode'];
+  research?: ResearchConfig;
+}
+
+/**
+ * The one set of rules for putting a state back on screen, whatever it came from
+ * (a permalink, a history entry, a preset, the first screen): settings complete and
+ * in range, at most MAX_PANES panes numbered from 1, the reference bounded, and every
+ * model either loaded here or replaced by the built-in one. A Hugging Face model is
+ * never added (and so never downloaded) by a restore: its panes get the built-in model
+ * and it becomes an offer the visitor can accept (hubOffers). `notes` say what changed.
+ */
+export function restoreState(req: RestoreRequest, models: readonly ModelEntry[]): { state: RestoredState; notes: string[] } {
+  const notes: string[] = [];
+  const known = new Set(models.map((m) => m.key));
+  const offers = new Map<string, HubOffer>();
+  const gone = new Map<string, string[]>();
+  const researchModels = req.research?.models.slice(0, MAX_SWEEP_MODELS);
+  const modelFor = (key: string, where: { pane?: number; research?: boolean }, label?: string): string => {
+    if (known.has(key)) return key;
+    const hub = hubIdOf(key);
+    if (hub !== null) {
+      const offer: HubOffer = offers.get(key) ?? { key, id: hub, panes: [] };
+      if (where.pane !== undefined) offer.panes.push(where.pane);
+      if (where.research) offer.research = researchModels;
+      offers.set(key, offer);
+    } else {
+      const name = label ?? key;
+      gone.set(name, [...(gone.get(name) ?? []), where.pane !== undefined ? `Pane ${where.pane}` : 'the sweep']);
+    }
+    return FALLBACK_MODEL.key;
+  };
+  const state: RestoredState = {};
+  if (req.input !== undefined) state.input = req.input;
+  if (req.reference !== undefined) {
+    state.reference = req.reference.slice(0, MAX_REFERENCE_LENGTH);
+    if (req.reference.length > MAX_REFERENCE_LENGTH) notes.push(`The reference LaTeX was cut to ${MAX_REFERENCE_LENGTH} characters.`);
+  }
+  state.perturb = sanitizePerturb(req.perturb ?? {});
+  if (req.panes?.length) {
+    if (req.panes.length > MAX_PANES) notes.push(`Only the first ${MAX_PANES} panes are shown.`);
+    state.panes = req.panes.slice(0, MAX_PANES).map((p, i): PaneConfig => ({
+      id: i + 1,
+      variant: p.variant,
+      modelKey: modelFor(p.modelKey, { pane: i + 1 }, p.modelLabel),
+      device: p.device,
+      ...(p.dtype ? { dtype: p.dtype } : {}),
+      ...(p.numBeams !== undefined ? { numBeams: p.numBeams } : {}),
+    }));
+  }
+  if (req.mode) state.mode = req.mode;
+  if (req.research && researchModels) state.research = { ...req.research, models: [...new Set(researchModels.map((k) => modelFor(k, { research: true })))] };
+  if (gone.size) {
+    const list = [...gone].map(([name, where]) => `${name} (${where.join(', ')})`).join(', ');
+    notes.push(`Not loaded in this session: ${list}. ${FALLBACK_MODEL.label} is used instead; load the model again to compare with it.`);
+  }
+  state.hubOffers = [...offers.values()];
+  return { state, notes };
 }

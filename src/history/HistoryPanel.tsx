@@ -8,7 +8,7 @@ import { useApp } from '../app/context.tsx';
 import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
 import { historyStore } from './idb.ts';
 import { entryState, goneMessage } from './restore.ts';
-import { HistoryImportError, HistoryQuotaError } from './store.ts';
+import { DEFAULT_MAX_ENTRIES, HistoryImportError, HistoryQuotaError } from './store.ts';
 import type { HistoryEntry } from './types.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -89,9 +89,14 @@ export function HistoryPanel() {
     setError(msg);
   }, []);
 
+  /** Stored records that could not be read (another version's, or damaged): skipped, and said. */
+  const [unreadable, setUnreadable] = useState(0);
+
   const reload = useCallback(async () => {
     try {
-      setEntries(await historyStore().list());
+      const { entries, unreadable } = await historyStore().read();
+      setEntries(entries);
+      setUnreadable(unreadable);
     } catch (e) {
       setEntries([]);
       alert(`The history could not be read: ${message(e)}`);
@@ -137,8 +142,7 @@ export function HistoryPanel() {
 
   const exportAll = async () => {
     try {
-      const json = await historyStore().exportJson();
-      const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+      const url = URL.createObjectURL(await historyStore().exportBlob());
       const a = document.createElement('a');
       a.href = url;
       a.download = `latex-ocr-history-${new Date().toISOString().slice(0, 10)}.json`;
@@ -151,9 +155,15 @@ export function HistoryPanel() {
 
   const importFile = async (file: File) => {
     try {
-      const { added, skipped } = await historyStore().importJson(await file.text());
+      const r = await historyStore().importJson(await file.text());
+      const entries = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
+      const notAdded = [
+        r.skipped ? `${entries(r.skipped)} already here` : '',
+        r.noRoom ? `${entries(r.noRoom)} not imported: the history keeps at most ${DEFAULT_MAX_ENTRIES}, and your own entries are never replaced (delete some to make room)` : '',
+        r.invalid ? `${entries(r.invalid)} could not be read (${r.problem ?? 'not valid'})` : '',
+      ].filter(Boolean);
       setError('');
-      setInfo(`Imported ${added} ${added === 1 ? 'entry' : 'entries'}${skipped ? ` (${skipped} already here)` : ''}.`);
+      setInfo(`Imported ${entries(r.added)}${notAdded.length ? `; ${notAdded.join('; ')}` : ''}.`);
     } catch (e) {
       alert(e instanceof HistoryImportError || e instanceof HistoryQuotaError ? e.message : `Could not import "${file.name}": ${message(e)}`);
     }
@@ -219,6 +229,11 @@ export function HistoryPanel() {
         <p role="status" className="hint">
           {info}
         </p>
+        {unreadable > 0 && (
+          <p className="hint">
+            {unreadable} stored {unreadable === 1 ? 'entry' : 'entries'} could not be read (saved by another version of the app, or damaged) and {unreadable === 1 ? 'is' : 'are'} not shown.
+          </p>
+        )}
         {error && (
           <div className="alert" role="alert">
             <span>{error}</span>

@@ -1,6 +1,7 @@
 /** The app's history store, in IndexedDB (database "latex-ocr-history") through idb-keyval. */
 import { createStore, del, get, set, values } from 'idb-keyval';
 import { HistoryStore, type HistoryKV } from './store.ts';
+import { requestPersistentStorage } from './persist.ts';
 import type { HistoryEntry } from './types.ts';
 
 let store: HistoryStore | null = null;
@@ -14,7 +15,7 @@ export function historyStore(): HistoryStore {
       del: (key) => del(key, db),
       values: () => values<HistoryEntry>(db),
     };
-    store = new HistoryStore(kv);
+    store = new HistoryStore(kv, { onFirstWrite: () => void requestPersistentStorage() });
   }
   return store;
 }

@@ -1,41 +1,36 @@
 /**
  * A history entry back onto the screen: its input (a drawing as strokes, to edit further),
- * reference, perturbation and panes. Used by the history dialog's "Restore" and by the
+ * reference, perturbation and panes, through the app's one set of restore rules
+ * (restoreState in src/app/state.ts). Used by the history dialog's "Restore" and by the
  * first screen of a returning visitor (src/app/useFirstScreen.ts), which opens on the newest.
  */
-import { BUILTIN_MODELS, type ModelEntry, type PaneConfig, type RestoredState } from '../app/state.ts';
+import { restoreState, type ModelEntry, type RestoredState } from '../app/state.ts';
 import { imageToRaster, rememberPng } from './image.ts';
-import { sanitizePerturb } from './store.ts';
 import type { HistoryEntry } from './types.ts';
 
 export interface EntryRestore {
   state: RestoredState;
-  /** Panes whose model is not loaded in this session (a folder from disk), e.g. "x (Pane 2)". */
+  /** What the restore changed, e.g. a model not loaded in this session replaced by the built-in one. */
   gone: string[];
 }
 
 export async function entryState(entry: HistoryEntry, models: readonly ModelEntry[]): Promise<EntryRestore> {
   const raster = await imageToRaster(entry.input.image, entry.input.name);
   rememberPng(entry.id, entry.input.image);
-  const gone: string[] = [];
-  const panes: PaneConfig[] = entry.panes.map((p) => {
-    const known = models.some((m) => m.key === p.modelKey);
-    if (!known) gone.push(`${p.modelLabel} (Pane ${p.id})`);
-    return { id: p.id, variant: p.variant, modelKey: known ? p.modelKey : BUILTIN_MODELS[0].key, device: p.device, dtype: p.dtype, numBeams: p.numBeams };
-  });
-  return {
-    state: {
+  const { state, notes } = restoreState(
+    {
       // a drawing comes back as a drawing (its strokes can be edited further)
       input: { id: entry.id, name: entry.input.name, origin: entry.input.strokes?.length ? 'drawing' : 'history', raster, strokes: entry.input.strokes },
       reference: entry.reference,
-      perturb: sanitizePerturb(entry.perturb),
-      ...(panes.length ? { panes } : {}),
+      perturb: entry.perturb,
+      panes: entry.panes,
     },
-    gone,
-  };
+    models,
+  );
+  return { state, gone: notes };
 }
 
-/** What to tell the visitor about panes whose model had to be replaced. */
+/** What to tell the visitor about what the restore had to change (models replaced), or null. */
 export function goneMessage(gone: string[]): string | null {
-  return gone.length ? `Not loaded in this session: ${gone.join(', ')}. ${BUILTIN_MODELS[0].label} is used instead; load the model again to compare with it.` : null;
+  return gone.length ? gone.join(' ') : null;
 }

@@ -1,13 +1,18 @@
 /**
  * The history store: recognition runs kept in a key-value store (IndexedDB through
  * idb-keyval in the app, see idb.ts; a Map in the unit tests), newest first, capped
- * in size. Also the export/import file format (JSON, images as data URLs) and its
- * validation: an imported file is untrusted input.
+ * in size. Also the export/import file format (JSON, images as data URLs). Records
+ * read back and imported files are untrusted: both go through one schema
+ * (src/schema/history.ts); a bad record is skipped, never the whole history.
  */
-import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
-import type { HistoryEntry, HistoryPane } from './types.ts';
-import type { Stroke } from '../draw/strokes.ts';
-import { BEAM_WIDTHS } from '../model/beam.ts';
+import * as v from 'valibot';
+import type { HistoryEntry } from './types.ts';
+import { base64ToBytes, bytesToBase64 } from '../util/base64.ts';
+import { EXPORT_FORMAT, EXPORT_VERSION, exportFileSchema, firstIssue, historyEntrySchema, storedImageSchema } from '../schema/history.ts';
+import { MAX_IMPORT_IMAGE_BYTES } from '../schema/limits.ts';
+
+export { EXPORT_FORMAT, EXPORT_VERSION };
+export { sanitizePerturb } from '../schema/perturb.ts';
 
 /** The storage the history lives in (values are structured-cloned, Blobs included). */
 export interface HistoryKV {
@@ -26,16 +31,23 @@ export class HistoryQuotaError extends Error {
 }
 
 export class HistoryImportError extends Error {
-  constructor(message: string) {
-    super(`Cannot import this history file: ${message}`);
+  constructor(readonly detail: string) {
+    super(`Cannot import this history file: ${detail}`);
     this.name = 'HistoryImportError';
   }
 }
 
-export const EXPORT_FORMAT = 'latex-ocr-playground-history';
 export const DEFAULT_MAX_ENTRIES = 200;
-/** Images in an imported file larger than this are refused (data URLs of decoded PNGs). */
-const MAX_IMPORT_IMAGE_BYTES = 20 * 1024 * 1024;
+
+/** What an import did: `skipped` were already here, `noRoom` did not fit, `invalid` could not be read. */
+export interface ImportReport {
+  added: number;
+  skipped: number;
+  noRoom: number;
+  invalid: number;
+  /** The first unreadable entry's problem, when some were. */
+  problem?: string;
+}
 
 export function isQuotaExceeded(e: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
@@ -45,11 +57,25 @@ export function isQuotaExceeded(e: unknown): boolean {
 
 export class HistoryStore {
   private listeners = new Set<() => void>();
+  private wrote = false;
 
   constructor(
     private kv: HistoryKV,
-    private opts: { maxEntries?: number } = {},
+    private opts: {
+      maxEntries?: number;
+      /** Called once, after the first entry this session is stored (the app asks for persistent storage then). */
+      onFirstWrite?: () => void;
+      now?: () => number;
+    } = {},
   ) {}
+
+  private get max() {
+    return this.opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  }
+
+  private now() {
+    return this.opts.now?.() ?? Date.now();
+  }
 
   /** Called after every change (save, delete, import). */
   subscribe(fn: () => void): () => void {
@@ -61,10 +87,26 @@ export class HistoryStore {
     for (const l of this.listeners) l();
   }
 
-  /** All entries, newest first. */
+  /**
+   * All readable entries, newest first, and how many stored records could not be read
+   * (written by another version, or damaged): those are skipped, not deleted.
+   */
+  async read(): Promise<{ entries: HistoryEntry[]; unreadable: number }> {
+    const schema = historyEntrySchema(storedImageSchema, this.now());
+    const entries: HistoryEntry[] = [];
+    let unreadable = 0;
+    for (const raw of await this.kv.values()) {
+      const r = v.safeParse(schema, raw);
+      if (r.success) entries.push(r.output);
+      else unreadable++;
+    }
+    entries.sort((a, b) => b.updatedAt - a.updatedAt || b.createdAt - a.createdAt);
+    return { entries, unreadable };
+  }
+
+  /** All readable entries, newest first. */
   async list(): Promise<HistoryEntry[]> {
-    const all = await this.kv.values();
-    return all.filter(Boolean).sort((a, b) => b.updatedAt - a.updatedAt || b.createdAt - a.createdAt);
+    return (await this.read()).entries;
   }
 
   /**
@@ -74,9 +116,11 @@ export class HistoryStore {
    */
   async save(entry: HistoryEntry): Promise<void> {
     const old = await this.kv.get(entry.id);
-    const value: HistoryEntry = old
-      ? { ...entry, createdAt: old.createdAt, input: { ...entry.input, origin: entry.input.origin === 'history' ? old.input.origin : entry.input.origin } }
-      : entry;
+    const oldOrigin = typeof old?.input?.origin === 'string' ? old.input.origin : entry.input.origin;
+    const value: HistoryEntry =
+      old && typeof old.createdAt === 'number' && Number.isFinite(old.createdAt)
+        ? { ...entry, createdAt: old.createdAt, input: { ...entry.input, origin: entry.input.origin === 'history' ? oldOrigin : entry.input.origin } }
+        : entry;
     await this.put(value);
     await this.trim();
     this.changed();
@@ -89,13 +133,16 @@ export class HistoryStore {
       if (isQuotaExceeded(e)) throw new HistoryQuotaError();
       throw e;
     }
+    if (!this.wrote) {
+      this.wrote = true;
+      this.opts.onFirstWrite?.();
+    }
   }
 
-  /** Keeps the newest maxEntries. */
+  /** Keeps the newest maxEntries (after the visitor's own runs: an import never evicts, see importJson). */
   private async trim() {
-    const max = this.opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
     const all = await this.list();
-    for (const e of all.slice(max)) await this.kv.del(e.id);
+    for (const e of all.slice(this.max)) await this.kv.del(e.id);
   }
 
   async remove(id: string): Promise<void> {
@@ -104,53 +151,92 @@ export class HistoryStore {
   }
 
   async clear(): Promise<void> {
-    for (const e of await this.kv.values()) await this.kv.del(e.id);
+    for (const e of await this.kv.values()) if (e && typeof e.id === 'string') await this.kv.del(e.id);
     this.changed();
   }
 
-  /** The whole history as a JSON document (images as PNG data URLs). */
-  async exportJson(): Promise<string> {
+  /**
+   * The whole history as an export file (images as PNG data URLs), built as a Blob
+   * from one part per entry: no single string holds the whole file (browsers cap
+   * strings at about 512 MB), and each entry's text can be released once in the Blob.
+   */
+  async exportBlob(): Promise<Blob> {
     const entries = await this.list();
-    const out = [];
-    for (const e of entries) out.push({ ...e, input: { ...e.input, image: await blobToDataUrl(e.input.image) } });
-    return JSON.stringify({ format: EXPORT_FORMAT, version: 1, exportedAt: new Date().toISOString(), entries: out }, null, 1);
+    const head = `{"format":${JSON.stringify(EXPORT_FORMAT)},"version":${EXPORT_VERSION},"exportedAt":${JSON.stringify(new Date(this.now()).toISOString())},"count":${entries.length},"entries":[\n`;
+    const parts: BlobPart[] = [head];
+    for (const [i, e] of entries.entries()) parts.push(await entryPart(e, i === entries.length - 1 ? '\n' : ',\n'));
+    parts.push(']}\n');
+    return new Blob(parts, { type: 'application/json' });
   }
 
   /**
    * Adds the entries of an exported file. Entries already present (same id) are
-   * skipped. Throws HistoryImportError for a file that is not a valid export, and
-   * HistoryQuotaError when storage fills up (the entries stored before stay).
+   * skipped; the visitor's own entries are never evicted: only as many are added as
+   * there is room for (maxEntries), the rest counted in `noRoom`. Unreadable entries
+   * are skipped and counted. Throws HistoryImportError for a file that is not a valid
+   * export (or has no readable entry), and HistoryQuotaError when storage fills up
+   * (the entries stored before stay).
    */
-  async importJson(text: string): Promise<{ added: number; skipped: number }> {
-    const entries = parseExport(text);
-    let added = 0;
-    let skipped = 0;
+  async importJson(text: string): Promise<ImportReport> {
+    const raws = readExportFile(text);
+    const have = await this.read();
+    const ids = new Set(have.entries.map((e) => e.id));
+    let room = Math.max(0, this.max - have.entries.length);
+    const report: ImportReport = { added: 0, skipped: 0, noRoom: 0, invalid: 0 };
+    const now = this.now();
     try {
-      for (const e of entries) {
-        if (await this.kv.get(e.id)) {
-          skipped++;
+      for (const raw of raws) {
+        const id = (raw as { id?: unknown } | null)?.id;
+        if (typeof id === 'string' && ids.has(id)) {
+          report.skipped++;
+          continue;
+        }
+        if (room <= 0) {
+          report.noRoom++;
+          continue;
+        }
+        let e: HistoryEntry;
+        try {
+          e = parseExportEntry(raw, now);
+        } catch (err) {
+          report.invalid++;
+          report.problem ??= err instanceof HistoryImportError ? err.detail : String(err);
+          continue;
+        }
+        // an id the store holds as an unreadable record is not overwritten either
+        if (ids.has(e.id) || (await this.kv.get(e.id))) {
+          report.skipped++;
           continue;
         }
         await this.put(e);
-        added++;
+        ids.add(e.id);
+        room--;
+        report.added++;
       }
     } finally {
-      if (added) {
-        await this.trim();
-        this.changed();
-      }
+      if (report.added) this.changed();
     }
-    return { added, skipped };
+    if (raws.length && report.invalid === raws.length) throw new HistoryImportError(`no entry could be read (${report.problem}).`);
+    return report;
   }
+}
+
+/** One entry of the export file, with its separator, as a Blob (the image's base64 goes in as its own part). */
+async function entryPart(e: HistoryEntry, sep: string): Promise<Blob> {
+  const { image, ...input } = e.input;
+  // the image is the last value written: its placeholder is found with lastIndexOf, whatever the text before holds
+  const placeholder = '@image@';
+  const marker = JSON.stringify(placeholder);
+  const json = JSON.stringify({ id: e.id, createdAt: e.createdAt, updatedAt: e.updatedAt, reference: e.reference, perturb: e.perturb, panes: e.panes, input: { ...input, image: placeholder } });
+  const at = json.lastIndexOf(marker);
+  const type = image.type || 'application/octet-stream';
+  return new Blob([json.slice(0, at), `"data:${type};base64,`, bytesToBase64(new Uint8Array(await image.arrayBuffer())), '"', json.slice(at + marker.length), sep]);
 }
 
 // --- export format -------------------------------------------------------------
 
 export async function blobToDataUrl(blob: Blob): Promise<string> {
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return `data:${blob.type || 'application/octet-stream'};base64,${btoa(bin)}`;
+  return `data:${blob.type || 'application/octet-stream'};base64,${bytesToBase64(new Uint8Array(await blob.arrayBuffer()))}`;
 }
 
 /** A data URL of an image (PNG, JPEG, WebP or GIF only: never SVG, which can hold scripts). */
@@ -158,108 +244,52 @@ export function dataUrlToImageBlob(url: string): Blob {
   const m = /^data:(image\/(?:png|jpeg|webp|gif));base64,([A-Za-z0-9+/=\s]*)$/.exec(url);
   if (!m) throw new HistoryImportError('an entry image is not a PNG, JPEG, WebP or GIF data URL.');
   if ((m[2].length * 3) / 4 > MAX_IMPORT_IMAGE_BYTES) throw new HistoryImportError('an entry image is too large.');
-  const bin = atob(m[2].replace(/\s/g, ''));
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = base64ToBytes(m[2]);
+  } catch {
+    throw new HistoryImportError('an entry image is not valid base64.');
+  }
   return new Blob([bytes], { type: m[1] });
 }
 
-const ORIGINS = new Set(['upload', 'paste', 'drop', 'drawing', 'example', 'history', 'permalink']);
-const DEVICE_CHOICES = new Set(['auto', 'webgpu', 'wasm']);
-const DEVICES = new Set(['webgpu', 'wasm', 'cpu']);
-const DTYPES = new Set(['fp32', 'fp16', 'q8']);
+/** The image of an exported entry: a raster data URL, as a Blob. */
+const dataUrlImageSchema = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    try {
+      return dataUrlToImageBlob(dataset.value);
+    } catch (e) {
+      addIssue({ message: e instanceof HistoryImportError ? e.detail : String(e) });
+      return NEVER;
+    }
+  }),
+);
 
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const optional = <T>(v: unknown, ok: (v: unknown) => v is T): T | undefined => (ok(v) ? v : undefined);
-
-/** Known perturbation settings of the right type, defaults for the rest (files from older versions). */
-export function sanitizePerturb(p: unknown): PerturbOptions {
-  const out: PerturbOptions = { ...DEFAULT_PERTURB };
-  if (!p || typeof p !== 'object') return out;
-  for (const k of Object.keys(DEFAULT_PERTURB) as (keyof PerturbOptions)[]) {
-    const v = (p as Record<string, unknown>)[k];
-    if (typeof v === typeof DEFAULT_PERTURB[k] && (typeof v !== 'number' || Number.isFinite(v))) (out as unknown as Record<string, unknown>)[k] = v;
-  }
-  return out;
-}
-
-function parseStrokes(v: unknown): Stroke[] | undefined {
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v)) throw new HistoryImportError('bad strokes.');
-  return v.map((s) => {
-    if (!s || !Array.isArray(s.points) || !isNum(s.width)) throw new HistoryImportError('bad stroke.');
-    return {
-      width: s.width,
-      realPressure: s.realPressure === true ? true : undefined,
-      points: s.points.map((p: unknown) => {
-        const q = p as Record<string, unknown>;
-        if (!q || !isNum(q.x) || !isNum(q.y) || !isNum(q.pressure)) throw new HistoryImportError('bad stroke point.');
-        return { x: q.x, y: q.y, pressure: q.pressure };
-      }),
-    };
-  });
-}
-
-function parsePane(v: unknown): HistoryPane {
-  const p = v as Record<string, unknown>;
-  if (!p || !isNum(p.id) || !isStr(p.modelKey) || !DEVICE_CHOICES.has(p.device as string) || (p.variant !== 'original' && p.variant !== 'perturbed')) {
-    throw new HistoryImportError('bad pane.');
-  }
-  if (p.status !== 'done' && p.status !== 'error') throw new HistoryImportError('bad pane status.');
-  return {
-    id: p.id,
-    variant: p.variant,
-    modelKey: p.modelKey,
-    modelLabel: isStr(p.modelLabel) ? p.modelLabel : p.modelKey,
-    device: p.device as HistoryPane['device'],
-    dtype: DTYPES.has(p.dtype as string) ? (p.dtype as HistoryPane['dtype']) : undefined,
-    numBeams: BEAM_WIDTHS.includes(p.numBeams as number) ? (p.numBeams as number) : undefined,
-    status: p.status,
-    latex: optional(p.latex, isStr),
-    error: optional(p.error, isStr),
-    ranOn: DEVICES.has(p.ranOn as string) ? (p.ranOn as HistoryPane['ranOn']) : undefined,
-    ranDtype: DTYPES.has(p.ranDtype as string) ? (p.ranDtype as HistoryPane['ranDtype']) : undefined,
-    ms: optional(p.ms, isNum),
-    note: optional(p.note, isStr),
-  };
-}
-
-/** Validates an exported file and turns it back into entries (images as Blobs). */
-export function parseExport(text: string): HistoryEntry[] {
+/** The entries of an export file, unread (each is read by parseExportEntry). */
+export function readExportFile(text: string): unknown[] {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
     throw new HistoryImportError('it is not JSON.');
   }
-  const d = doc as Record<string, unknown>;
-  if (!d || d.format !== EXPORT_FORMAT) throw new HistoryImportError(`it is not a history export (format "${EXPORT_FORMAT}").`);
-  if (d.version !== 1) throw new HistoryImportError(`unsupported version ${String(d.version)}.`);
-  if (!Array.isArray(d.entries)) throw new HistoryImportError('it has no entries.');
-  return d.entries.map((raw): HistoryEntry => {
-    const e = raw as Record<string, unknown>;
-    const input = e?.input as Record<string, unknown> | undefined;
-    if (!e || !isStr(e.id) || !e.id || !isNum(e.createdAt) || !input || !isStr(input.name) || !isStr(input.image)) {
-      throw new HistoryImportError('an entry is incomplete.');
-    }
-    if (!isNum(input.width) || !isNum(input.height)) throw new HistoryImportError('an entry has no image size.');
-    if (!Array.isArray(e.panes)) throw new HistoryImportError('an entry has no panes.');
-    return {
-      id: e.id,
-      createdAt: e.createdAt,
-      updatedAt: isNum(e.updatedAt) ? e.updatedAt : e.createdAt,
-      input: {
-        name: input.name,
-        origin: (ORIGINS.has(input.origin as string) ? input.origin : 'upload') as HistoryEntry['input']['origin'],
-        width: input.width,
-        height: input.height,
-        image: dataUrlToImageBlob(input.image),
-        strokes: parseStrokes(input.strokes),
-      },
-      reference: isStr(e.reference) ? e.reference : '',
-      perturb: sanitizePerturb(e.perturb),
-      panes: e.panes.map(parsePane),
-    };
-  });
+  if (!doc || typeof doc !== 'object' || (doc as { format?: unknown }).format !== EXPORT_FORMAT) throw new HistoryImportError(`it is not a history export (format "${EXPORT_FORMAT}").`);
+  const version = (doc as { version?: unknown }).version;
+  if (version !== undefined && version !== EXPORT_VERSION) throw new HistoryImportError(`unsupported version ${String(version)} (this app reads version ${EXPORT_VERSION}).`);
+  const r = v.safeParse(exportFileSchema, doc);
+  if (!r.success) throw new HistoryImportError(r.issues[0].type === 'max_length' ? `it has more than ${r.issues[0].requirement} entries.` : `it has no entries (${firstIssue(r.issues)}).`);
+  return r.output.entries;
+}
+
+/** One entry of an export file, checked (dates clamped to `now`, image decoded); throws HistoryImportError. */
+export function parseExportEntry(raw: unknown, now = Date.now()): HistoryEntry {
+  const r = v.safeParse(historyEntrySchema(dataUrlImageSchema, now), raw);
+  if (!r.success) throw new HistoryImportError(`an entry is incomplete or not valid (${firstIssue(r.issues)}).`);
+  return r.output;
+}
+
+/** Validates a whole export file and turns it back into entries (images as Blobs); throws at the first bad entry. */
+export function parseExport(text: string, now = Date.now()): HistoryEntry[] {
+  return readExportFile(text).map((e) => parseExportEntry(e, now));
 }

@@ -6,6 +6,7 @@ import { RasterView } from '../ui/RasterView.tsx';
 import { EXAMPLES, type Example } from './examples.ts';
 import { exampleUrl, fetchExample } from './loadExample.ts';
 import { useImageInput } from './useImageInput.ts';
+import { MAX_REFERENCE_LENGTH } from '../schema/limits.ts';
 
 type Mode = 'upload' | 'draw' | 'examples';
 const MODES: { id: Mode; label: string }[] = [
@@ -115,6 +116,7 @@ export function InputPanel() {
           type="text"
           aria-label="Reference LaTeX"
           placeholder="optional: the correct LaTeX, to score predictions"
+          maxLength={MAX_REFERENCE_LENGTH}
           value={state.reference}
           onChange={(e) => dispatch({ type: 'setReference', reference: e.target.value })}
           spellCheck={false}

@@ -10,6 +10,7 @@ import type { ModelEntry } from '../app/state.ts';
 import { ocrClient } from '../app/services.ts';
 import { cachedModelFetch, fileUrl, modelsRoot } from '../pwa/modelCache.ts';
 import { pickedModel } from './folder.ts';
+import { HUB_ID_RE } from '../schema/model-key.ts';
 
 // markdown-it (47 kB gzipped) loads when a card is first opened, not with the app; if
 // that fails (offline before the app was cached) the card says so instead of unmounting the app
@@ -22,8 +23,6 @@ const Markdown = lazy<ComponentType<{ source: string }>>(() =>
 
 const ROOT = modelsRoot(import.meta.env.BASE_URL, location.origin);
 const MAX_CARD_BYTES = 256 * 1024;
-/** "owner/name" (or a bare name), as on the Hugging Face hub. */
-const HUB_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$/;
 
 const KIND: Record<ModelEntry['source']['kind'], string> = {
   builtin: 'built into the app',
@@ -39,7 +38,7 @@ async function fetchCard(model: ModelEntry): Promise<string | null> {
     source.kind === 'builtin'
       ? fileUrl(ROOT, source.id, 'README.md')
       : `https://huggingface.co/${source.id.split('/').map(encodeURIComponent).join('/')}/resolve/main/README.md`;
-  const res = source.kind === 'builtin' ? await cachedModelFetch(url, () => fetch(url)) : await fetch(url);
+  const res = source.kind === 'builtin' ? await cachedModelFetch(url, () => fetch(url), ROOT) : await fetch(url);
   if (res.status === 404) return null;
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return (await res.text()).slice(0, MAX_CARD_BYTES);

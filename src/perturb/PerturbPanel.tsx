@@ -1,20 +1,10 @@
 import { useApp } from '../app/context.tsx';
-import { DEFAULT_PERTURB, PERTURB_PRESETS, isIdentity, type PerturbOptions } from './types.ts';
+import { DEFAULT_PERTURB, NUMBER_SETTINGS, PERTURB_PRESETS, clampSetting, isIdentity, perturbSetting, type NumberSetting, type PerturbOptions } from './types.ts';
 
-type NumericKey = Exclude<keyof PerturbOptions, 'ink' | 'paper' | 'invert' | 'seed'>;
-
-/** One slider per numeric option: its accessible name, range and how its value reads. */
-const SLIDERS: { key: NumericKey; label: string; min: number; max: number; step: number; format: (v: number) => string }[] = [
-  { key: 'hue', label: 'Hue rotation', min: 0, max: 360, step: 1, format: (v) => `${v}°` },
-  { key: 'brightness', label: 'Brightness', min: -0.8, max: 0.8, step: 0.01, format: (v) => `${v > 0 ? '+' : ''}${Math.round(v * 100)}%` },
-  { key: 'contrast', label: 'Contrast', min: 0.1, max: 3, step: 0.05, format: (v) => `${v.toFixed(2)}×` },
-  { key: 'noise', label: 'Noise', min: 0, max: 0.5, step: 0.01, format: (v) => `σ ${Math.round(v * 100)}%` },
-  { key: 'blur', label: 'Blur', min: 0, max: 6, step: 0.1, format: (v) => `σ ${v.toFixed(1)} px` },
-  { key: 'rotate', label: 'Rotation', min: -180, max: 180, step: 0.5, format: (v) => `${v}°` },
-  { key: 'scale', label: 'Scale', min: 0.1, max: 3, step: 0.05, format: (v) => `${v.toFixed(2)}×` },
-  { key: 'jpeg', label: 'JPEG quality', min: 1, max: 100, step: 1, format: (v) => (v >= 100 ? 'off (100)' : String(v)) },
-  { key: 'margin', label: 'Margin', min: 0, max: 200, step: 1, format: (v) => `${v} px` },
-];
+/** One slider per numeric setting the table (types.ts) shows as one: its accessible name, range and how its value reads. */
+const SLIDERS = NUMBER_SETTINGS.filter((s) => s.control === 'slider');
+const INVERT = perturbSetting('invert') as NumberSetting;
+const SEED = perturbSetting('seed') as NumberSetting;
 
 const matches = (o: PerturbOptions, patch: Partial<PerturbOptions>) =>
   (Object.keys(patch) as (keyof PerturbOptions)[]).every((k) => String(o[k]).toLowerCase() === String(patch[k]).toLowerCase());
@@ -38,16 +28,17 @@ export function PerturbPanel() {
         })}
       </div>
       <div className="perturb-grid">
-        <label>
-          Ink colour
-          <input type="color" aria-label="Ink colour" value={o.ink} onChange={(e) => set({ ink: e.target.value.toLowerCase() })} />
-        </label>
-        <label>
-          Paper colour
-          <input type="color" aria-label="Paper colour" value={o.paper} onChange={(e) => set({ paper: e.target.value.toLowerCase() })} />
-        </label>
-        <button type="button" className="perturb-wide" aria-pressed={o.invert === 1} onClick={() => set({ invert: o.invert === 1 ? 0 : 1 })}>
-          Invert colours
+        {(['ink', 'paper'] as const).map((k) => {
+          const { label } = perturbSetting(k);
+          return (
+            <label key={k}>
+              {label}
+              <input type="color" aria-label={label} value={o[k]} onChange={(e) => set({ [k]: e.target.value.toLowerCase() })} />
+            </label>
+          );
+        })}
+        <button type="button" className="perturb-wide" aria-pressed={o.invert === INVERT.max} onClick={() => set({ invert: o.invert === INVERT.max ? INVERT.min : INVERT.max })}>
+          {INVERT.label}
         </button>
         {SLIDERS.map((s) => {
           const v = o[s.key];
@@ -76,17 +67,17 @@ export function PerturbPanel() {
           );
         })}
         <label>
-          Noise seed
+          {SEED.label}
           <input
             type="number"
-            aria-label="Noise seed"
-            min={0}
-            max={2 ** 31 - 1}
-            step={1}
+            aria-label={SEED.label}
+            min={SEED.min}
+            max={SEED.max}
+            step={SEED.step}
             value={o.seed}
             onChange={(e) => {
               const n = Math.trunc(Number(e.target.value));
-              if (Number.isFinite(n) && n >= 0) set({ seed: Math.min(n, 2 ** 31 - 1) });
+              if (Number.isFinite(n) && n >= SEED.min) set({ seed: clampSetting(SEED, n) });
             }}
           />
         </label>

@@ -1,6 +1,7 @@
 /**
  * Perturbations: pure functions Raster -> Raster, deterministic (noise is seeded).
- * Applied in a fixed order by applyPerturbations(); each is the identity at its default.
+ * Applied in the settings table's order (types.ts) by applyPerturbations(); each is the
+ * identity at its default.
  * Run in workers/perturb.worker.ts in the app and directly in Node (npm run stress),
  * so nothing here may touch the DOM, canvas or Node-only APIs: the same input and
  * settings give the same bytes everywhere.
@@ -9,7 +10,7 @@ import { encode as jpegEncode, decode as jpegDecode } from 'jpeg-js';
 import { type Raster, cloneRaster, createRaster, flatten } from '../image/raster.ts';
 import { resampleWeights } from '../image/prepare.ts';
 import { gaussian, mulberry32 } from '../util/random.ts';
-import { DEFAULT_PERTURB, type PerturbOptions } from './types.ts';
+import { DEFAULT_PERTURB, PERTURB_STAGES, type PerturbOptions, type PerturbStage } from './types.ts';
 
 /** Largest image a geometric perturbation may produce (scale ×3 of a 4 MP input is 36 MP). */
 export const MAX_OUTPUT_PIXELS = 40_000_000;
@@ -358,27 +359,33 @@ function hasTransparency(r: Raster): boolean {
   return false;
 }
 
-/** The order applyPerturbations uses: colour, then geometry, then degradations (as a camera would). */
-export const PERTURB_ORDER = ['recolour', 'invert', 'hue', 'brightness', 'contrast', 'scale', 'rotate', 'margin', 'blur', 'noise', 'jpeg'] as const;
+/**
+ * Each stage of the pipeline, keyed by the stage names of the settings table
+ * (PERTURBATIONS in types.ts), which also gives their order. A stage at its identity
+ * settings is skipped (null).
+ */
+const STAGES: Record<PerturbStage, (r: Raster, o: PerturbOptions) => Raster | null> = {
+  recolour: (r, o) => (o.ink.toLowerCase() !== DEFAULT_PERTURB.ink || o.paper.toLowerCase() !== DEFAULT_PERTURB.paper ? recolour(r, o.ink, o.paper) : null),
+  invert: (r, o) => (o.invert !== 0 ? invert(r, o.invert) : null),
+  hue: (r, o) => (o.hue % 360 !== 0 ? hueRotate(r, o.hue) : null),
+  brightness: (r, o) => (o.brightness !== 0 ? brightness(r, o.brightness) : null),
+  contrast: (r, o) => (o.contrast !== 1 ? contrast(r, o.contrast) : null),
+  scale: (r, o) => (o.scale !== 1 ? scale(r, o.scale) : null),
+  rotate: (r, o) => (o.rotate % 360 !== 0 ? rotate(r, o.rotate) : null),
+  margin: (r, o) => (o.margin > 0 ? margin(r, o.margin) : null),
+  blur: (r, o) => (o.blur > 0 ? blur(r, o.blur) : null),
+  noise: (r, o) => (o.noise > 0 ? noise(r, o.noise, o.seed) : null),
+  jpeg: (r, o) => (o.jpeg < 100 ? jpeg(r, o.jpeg) : null),
+};
 
 /**
- * All perturbations in PERTURB_ORDER; options not given take their defaults (identity).
- * A transparent image is first flattened onto white, as the model sees it: otherwise a
- * new paper colour would not reach the transparent background.
+ * All perturbations, stage by stage in PERTURB_STAGES order; options not given take their
+ * defaults (identity). A transparent image is first flattened onto white, as the model
+ * sees it: otherwise a new paper colour would not reach the transparent background.
  */
 export function applyPerturbations(src: Raster, opts: Partial<PerturbOptions>): Raster {
   const o = { ...DEFAULT_PERTURB, ...opts };
   let r = hasTransparency(src) ? flatten(src) : src;
-  if (o.ink.toLowerCase() !== DEFAULT_PERTURB.ink || o.paper.toLowerCase() !== DEFAULT_PERTURB.paper) r = recolour(r, o.ink, o.paper);
-  if (o.invert !== 0) r = invert(r, o.invert);
-  if (o.hue % 360 !== 0) r = hueRotate(r, o.hue);
-  if (o.brightness !== 0) r = brightness(r, o.brightness);
-  if (o.contrast !== 1) r = contrast(r, o.contrast);
-  if (o.scale !== 1) r = scale(r, o.scale);
-  if (o.rotate % 360 !== 0) r = rotate(r, o.rotate);
-  if (o.margin > 0) r = margin(r, o.margin);
-  if (o.blur > 0) r = blur(r, o.blur);
-  if (o.noise > 0) r = noise(r, o.noise, o.seed);
-  if (o.jpeg < 100) r = jpeg(r, o.jpeg);
+  for (const stage of PERTURB_STAGES) r = STAGES[stage](r, o) ?? r;
   return r === src ? cloneRaster(src) : r;
 }

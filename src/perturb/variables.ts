@@ -1,8 +1,11 @@
 /**
- * The variables a research sweep (and `npm run stress`) can vary, one at a time.
- * Each maps a number to perturbation settings; `from`/`to` are sensible defaults.
+ * The variables a research sweep (and `npm run stress`) can vary, one at a time: the
+ * colour blend, every setting of the table (types.ts) that has a sweep range, and the
+ * stroke width of drawings. Each maps a number to perturbation settings, clamped to the
+ * setting's allowed range; `from`/`to` are sensible defaults.
  */
-import { DEFAULT_PERTURB, WHITE_ON_BLUE, type PerturbOptions } from './types.ts';
+import { DEFAULT_PERTURB, NUMBER_SETTINGS, WHITE_ON_BLUE, clampSetting, type PerturbOptions } from './types.ts';
+import { MAX_STROKE_WIDTH, MIN_STROKE_WIDTH } from '../draw/strokes.ts';
 
 export { WHITE_ON_BLUE };
 
@@ -12,6 +15,9 @@ export interface SweepVariable {
   unit?: string;
   from: number;
   to: number;
+  /** The values allowed (a sweep's ends are clamped to them). */
+  min: number;
+  max: number;
   /** Settings for this value (on top of the defaults: one variable at a time). */
   apply: (value: number) => Partial<PerturbOptions>;
   /** Only meaningful for drawings (re-rasterised strokes), not pixel perturbations. */
@@ -26,26 +32,33 @@ const rgb = (c: string): [number, number, number] => [1, 3, 5].map((i) => parseI
 /** Each channel from `a` (t = 0) to `b` (t = 1). */
 const blend = (a: string, b: string, t: number) => hex(rgb(a).map((v, i) => lerp(v, rgb(b)[i], t)) as [number, number, number]);
 
+const clamp01 = (t: number) => Math.min(1, Math.max(0, t));
+
 export const SWEEP_VARIABLES: SweepVariable[] = [
   {
     id: 'colour',
     label: 'Ink/paper colour: black on white → white on blue',
     from: 0,
     to: 1,
+    min: 0,
+    max: 1,
     // from the default black on white (0) to the test's white on blue (1)
-    apply: (t) => ({ ink: blend(DEFAULT_PERTURB.ink, WHITE_ON_BLUE.ink, t), paper: blend(DEFAULT_PERTURB.paper, WHITE_ON_BLUE.paper, t) }),
+    apply: (t) => ({ ink: blend(DEFAULT_PERTURB.ink, WHITE_ON_BLUE.ink, clamp01(t)), paper: blend(DEFAULT_PERTURB.paper, WHITE_ON_BLUE.paper, clamp01(t)) }),
   },
-  { id: 'invert', label: 'Inversion amount', from: 0, to: 1, apply: (v) => ({ invert: v }) },
-  { id: 'hue', label: 'Hue rotation', unit: '°', from: 0, to: 180, apply: (v) => ({ hue: v }) },
-  { id: 'contrast', label: 'Contrast', unit: '×', from: 1, to: 0.1, apply: (v) => ({ contrast: v }) },
-  { id: 'brightness', label: 'Brightness', from: 0, to: 0.8, apply: (v) => ({ brightness: v }) },
-  { id: 'noise', label: 'Noise σ', from: 0, to: 0.5, apply: (v) => ({ noise: v }) },
-  { id: 'blur', label: 'Blur σ', unit: 'px', from: 0, to: 4, apply: (v) => ({ blur: v }) },
-  { id: 'rotate', label: 'Rotation', unit: '°', from: 0, to: 20, apply: (v) => ({ rotate: v }) },
-  { id: 'scale', label: 'Scale', unit: '×', from: 1, to: 0.2, apply: (v) => ({ scale: v }) },
-  { id: 'jpeg', label: 'JPEG quality', from: 100, to: 5, apply: (v) => ({ jpeg: Math.round(v) }) },
-  { id: 'margin', label: 'Margin', unit: 'px', from: 0, to: 200, apply: (v) => ({ margin: Math.round(v) }) },
-  { id: 'strokeWidth', label: 'Stroke width (drawings)', unit: 'px', from: 2, to: 16, apply: () => ({}), drawingOnly: true },
+  ...NUMBER_SETTINGS.filter((s) => s.sweep).map(
+    (s): SweepVariable => ({
+      id: s.key,
+      label: s.sweep!.label ?? s.label,
+      ...(s.sweep!.unit ? { unit: s.sweep!.unit } : {}),
+      from: s.sweep!.from,
+      to: s.sweep!.to,
+      min: s.min,
+      max: s.max,
+      apply: (v) => ({ [s.key]: clampSetting(s, v) }),
+    }),
+  ),
+  // the value is the stroke width itself (useSweep re-rasterises the drawing): no perturbation
+  { id: 'strokeWidth', label: 'Stroke width (drawings)', unit: 'px', from: 2, to: 16, min: MIN_STROKE_WIDTH, max: MAX_STROKE_WIDTH, apply: () => ({}), drawingOnly: true },
 ];
 
 export function sweepVariable(id: string): SweepVariable {

@@ -4,14 +4,21 @@
  * drawn strokes in a compact binary form (quantised, delta and varint coded,
  * base64url); an uploaded image cannot travel and is left out.
  *
- * Decoding reads untrusted text: every field is checked, bad fields are dropped
- * with a message, sizes are bounded. Pure code (no DOM), tested in Node.
+ * Decoding reads untrusted text: every field is checked against the app's schemas
+ * (src/schema/: settings, model keys, drawings, sizes), bad fields are dropped with a
+ * message. Pure code (no DOM), tested in Node.
  */
 import type { Stroke } from '../draw/strokes.ts';
 import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
 import type { DeviceChoice, Dtype } from '../worker-api/ocr.ts';
 import { MAX_SWEEP_MODELS, MAX_SWEEP_STEPS, type ResearchConfig } from './config.ts';
 import { checkNumBeams } from '../model/beam.ts';
+import { fromBase64Url, toBase64Url } from '../util/base64.ts';
+import { readPerturb } from '../schema/perturb.ts';
+import { checkStrokes } from '../schema/strokes.ts';
+import { MODEL_KEY_RE } from '../schema/model-key.ts';
+import { MAX_PANES, MAX_POINTS, MAX_REFERENCE_LENGTH, MAX_STROKES } from '../schema/limits.ts';
+import { DEVICE_CHOICES, DTYPES } from '../schema/history.ts';
 
 export const PERMALINK_VERSION = 1;
 
@@ -33,36 +40,16 @@ export interface PermalinkState {
   research?: ResearchConfig;
 }
 
-const DEVICES: readonly DeviceChoice[] = ['auto', 'webgpu', 'wasm'];
-const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8'];
-const MAX_PANES = 8;
-const MAX_REFERENCE = 2000;
-const MAX_STROKES = 1000;
-const MAX_POINTS = 100_000;
+const DEVICES: readonly DeviceChoice[] = DEVICE_CHOICES;
+/** Longer hashes are not read at all (a drawing at the point limit is well under this). */
+export const MAX_HASH_LENGTH = 1_000_000;
 /** Coordinates are kept to this fraction of a pixel; widths to a quarter pixel. */
 const XY_SCALE = 2;
 const WIDTH_SCALE = 4;
 /** Mice report this pressure; strokes where every point has it store no pressure bytes. */
 const DEFAULT_PRESSURE = 0.5;
 
-/** Sane bounds for numeric perturbation settings (values outside are clamped). */
-const PERTURB_BOUNDS: Partial<Record<keyof PerturbOptions, [number, number]>> = {
-  invert: [0, 1],
-  hue: [-360, 360],
-  brightness: [-1, 1],
-  contrast: [0, 10],
-  noise: [0, 1],
-  seed: [0, 2 ** 31 - 1],
-  blur: [0, 50],
-  rotate: [-360, 360],
-  scale: [0.05, 10],
-  jpeg: [1, 100],
-  margin: [0, 2000],
-};
-
-const MODEL_KEY_RE = /^(builtin|user|hub):[A-Za-z0-9][\w.\-/]{0,199}$/;
 const EXAMPLE_ID_RE = /^[\w.-]{1,100}$/;
-const HEX_RE = /^#[0-9a-f]{6}$/i;
 
 // ---------------------------------------------------------------- strokes
 
@@ -101,20 +88,6 @@ class Reader {
   }
 }
 
-export function toBase64Url(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-export function fromBase64Url(s: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new Error('drawing data is not base64url');
-  const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
-  const out = new Uint8Array(b.length);
-  for (let i = 0; i < b.length; i++) out[i] = b.charCodeAt(i);
-  return out;
-}
-
 /**
  * Strokes to bytes: version, stroke count, then per stroke its width, a flags byte
  * (1 = real pressure, 2 = pressure bytes follow), point count and the points as
@@ -145,7 +118,13 @@ export function encodeStrokes(strokes: readonly Stroke[]): string {
 }
 
 export function decodeStrokes(text: string): Stroke[] {
-  const r = new Reader(fromBase64Url(text));
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64Url(text);
+  } catch {
+    throw new Error('drawing data is not base64url');
+  }
+  const r = new Reader(bytes);
   const version = r.byte();
   if (version !== 1) throw new Error(`unknown drawing format ${version}`);
   const n = r.varint();
@@ -172,7 +151,8 @@ export function decodeStrokes(text: string): Stroke[] {
     strokes.push(stroke);
   }
   if (!r.done) throw new Error('drawing data has trailing bytes');
-  return strokes;
+  // stroke widths into the drawing panel's range, coordinates near the drawing
+  return checkStrokes(strokes);
 }
 
 // ---------------------------------------------------------------- settings
@@ -222,9 +202,13 @@ function num(s: string | null): number | null {
  */
 export function decodePermalink(hash: string, opts: { variables?: readonly string[] } = {}): { state: PermalinkState; errors: string[]; empty: boolean } {
   const text = hash.replace(/^#/, '');
-  const q = new URLSearchParams(text);
   const errors: string[] = [];
   const state: PermalinkState = {};
+  if (text.length > MAX_HASH_LENGTH) {
+    const probe = new URLSearchParams(text.slice(0, 100));
+    return probe.has('v') ? { state, errors: [`The link is too long to read (${text.length} characters; at most ${MAX_HASH_LENGTH}).`], empty: false } : { state, errors, empty: true };
+  }
+  const q = new URLSearchParams(text);
   if (!q.has('v')) return { state, errors, empty: true };
   if (q.get('v') !== String(PERMALINK_VERSION)) errors.push(`This link was made by another version of the app (v=${q.get('v')}); reading what it can.`);
 
@@ -243,38 +227,20 @@ export function decodePermalink(hash: string, opts: { variables?: readonly strin
 
   const ref = q.get('ref');
   if (ref !== null) {
-    if (ref.length <= MAX_REFERENCE) state.reference = ref;
+    if (ref.length <= MAX_REFERENCE_LENGTH) state.reference = ref;
     else errors.push('The reference LaTeX in the link is too long.');
   }
 
-  const perturb: Partial<PerturbOptions> = {};
-  for (const [key, raw] of q) {
-    if (!key.startsWith('p.')) continue;
-    const k = key.slice(2) as keyof PerturbOptions;
-    if (!Object.hasOwn(DEFAULT_PERTURB, k)) {
-      errors.push(`Unknown perturbation setting "${key.slice(2)}" ignored.`);
-      continue;
-    }
-    const def = DEFAULT_PERTURB[k] as unknown;
-    let value: unknown;
-    if (typeof def === 'number') {
-      const n = num(raw);
-      if (n !== null) {
-        const b = PERTURB_BOUNDS[k];
-        value = b ? Math.min(b[1], Math.max(b[0], n)) : n;
-      }
-    } else if (typeof def === 'boolean') {
-      if (raw === 'true' || raw === 'false') value = raw === 'true';
-    } else if (typeof def === 'string') {
-      if (HEX_RE.test(def) ? HEX_RE.test(raw) : raw.length <= 100) value = HEX_RE.test(def) ? raw.toLowerCase() : raw;
-    }
-    if (value === undefined) errors.push(`Perturbation setting "${k}" has a bad value.`);
-    else (perturb as Record<string, unknown>)[k] = value;
-  }
+  const raw: Record<string, string> = {};
+  for (const [key, value] of q) if (key.startsWith('p.')) raw[key.slice(2)] = value;
+  const { perturb, errors: perturbErrors } = readPerturb(raw, { text: true });
+  errors.push(...perturbErrors);
   if (Object.keys(perturb).length) state.perturb = perturb;
 
   const panes: PermalinkPane[] = [];
-  for (const raw of q.getAll('pane').slice(0, MAX_PANES)) {
+  const paneTexts = q.getAll('pane');
+  if (paneTexts.length > MAX_PANES) errors.push(`The link has ${paneTexts.length} panes; the first ${MAX_PANES} are shown.`);
+  for (const raw of paneTexts.slice(0, MAX_PANES)) {
     const [variant, modelKey, device, dtype, beams] = raw.split('~');
     let numBeams: number | undefined;
     try {

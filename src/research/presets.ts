@@ -8,6 +8,8 @@
  * symbols at all. The images are the examples marked as presets in src/input/examples.ts.
  */
 import { presetExample, type Example } from '../input/examples.ts';
+import { restoreState, type InputImage, type ModelEntry, type RestorePane, type RestoredState } from '../app/state.ts';
+import type { DeviceChoice } from '../worker-api/ocr.ts';
 import { DEFAULT_PERTURB, WHITE_ON_BLUE, type PerturbOptions } from '../perturb/types.ts';
 import type { Raster } from '../image/raster.ts';
 import type { Prediction } from '../worker-api/ocr.ts';
@@ -54,6 +56,20 @@ export function presets(): Preset[] {
       perturb: { ...DEFAULT_PERTURB },
     },
   ];
+}
+
+/**
+ * The state that opens a preset in Compare, through the app's one set of restore rules:
+ * a pane per model (one model: the image as given and perturbed, side by side).
+ */
+export function presetState(preset: Preset, input: InputImage, modelKeys: readonly string[], device: DeviceChoice, models: readonly ModelEntry[]): { state: RestoredState; notes: string[] } {
+  const keys = modelKeys.length ? modelKeys : [models[0]?.key ?? 'builtin:augmented'];
+  const panes: RestorePane[] = (keys.length === 1 ? [keys[0], keys[0]] : keys).map((modelKey, i) => ({
+    variant: keys.length === 1 && i === 0 ? 'original' : 'perturbed',
+    modelKey,
+    device,
+  }));
+  return restoreState({ input, reference: preset.reference, perturb: preset.perturb, panes, mode: 'compare' }, models);
 }
 
 export interface PresetCell {

@@ -3,9 +3,9 @@
  * state from the URL hash on load (and when the hash changes, e.g. a link pasted
  * into the address bar of an open tab).
  */
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useApp } from '../app/context.tsx';
-import type { Action, AppState, ModelEntry, PaneConfig } from '../app/state.ts';
+import { restoreState, type Action, type AppState, type InputImage } from '../app/state.ts';
 import { DRAW_HEIGHT, DRAW_WIDTH, rasteriseStrokes } from '../draw/strokes.ts';
 import { exampleById } from '../input/examples.ts';
 import { loadExampleRaster } from '../input/loadExample.ts';
@@ -45,11 +45,11 @@ export function permalinkUrl(state: AppState, base: string = location.href): { u
   return { url: u.toString(), notes };
 }
 
-const FALLBACK_MODEL = 'builtin:augmented';
-
 export function usePermalinkRestore() {
   const { state, dispatch } = useApp();
-  const models = state.models;
+  // read when a link is restored (on load, or when the hash changes later on)
+  const models = useRef(state.models);
+  models.current = state.models;
 
   useEffect(() => {
     let cancelled = false;
@@ -58,37 +58,16 @@ export function usePermalinkRestore() {
       const { state: link, errors, empty } = decodePermalink(location.hash, { variables: SWEEP_VARIABLES.map((v) => v.id) });
       if (empty) return;
       const messages = [...errors];
-      // models: built-in ones must exist, hub ones are added, user files cannot travel
-      const known = new Map<string, ModelEntry>(models.map((m) => [m.key, m]));
-      const modelKey = (key: string): string => {
-        if (known.has(key)) return key;
-        if (key.startsWith('hub:')) {
-          const id = key.slice(4);
-          const entry: ModelEntry = { key, source: { kind: 'hub', id }, label: `${id} (Hugging Face)` };
-          known.set(key, entry);
-          dispatch({ type: 'addModel', model: entry });
-          return key;
-        }
-        messages.push(`The model "${key}" in the link is not available here; the built-in augmented model is used instead.`);
-        return FALLBACK_MODEL;
-      };
-      const restored: Extract<Action, { type: 'restore' }> = { type: 'restore', state: {} };
-      const s = restored.state;
-      if (link.panes)
-        s.panes = link.panes.map(
-          (p, i): PaneConfig => ({ id: i + 1, variant: p.variant, modelKey: modelKey(p.modelKey), device: p.device, ...(p.dtype ? { dtype: p.dtype } : {}), ...(p.numBeams !== undefined ? { numBeams: p.numBeams } : {}) }),
-        );
-      if (link.research) s.research = { ...link.research, models: [...new Set(link.research.models.map(modelKey))] };
-      if (link.mode) s.mode = link.mode;
-      s.perturb = { ...DEFAULT_PERTURB, ...link.perturb };
+      let input: InputImage | undefined;
+      let reference = link.reference;
       if (link.image?.kind === 'example') {
         const ex = exampleById(link.image.id);
         if (!ex) messages.push(`The example "${link.image.id}" in the link does not exist in this version of the app.`);
         else {
           try {
             const raster = await loadExampleRaster(ex, abort.signal);
-            s.input = { id: newInputId('example'), name: ex.title, origin: 'example', raster, exampleId: ex.id };
-            s.reference = link.reference ?? ex.latex;
+            input = { id: newInputId('example'), name: ex.title, origin: 'example', raster, exampleId: ex.id };
+            reference = link.reference ?? ex.latex;
           } catch (e) {
             if (abort.signal.aborted) return;
             messages.push(e instanceof Error ? e.message : String(e));
@@ -97,12 +76,26 @@ export function usePermalinkRestore() {
       } else if (link.image?.kind === 'strokes') {
         try {
           const raster = rasteriseStrokes(link.image.strokes, DRAW_WIDTH, DRAW_HEIGHT);
-          s.input = { id: newInputId('drawing'), name: 'drawing (from a link)', origin: 'drawing', raster, strokes: link.image.strokes };
+          input = { id: newInputId('drawing'), name: 'drawing (from a link)', origin: 'drawing', raster, strokes: link.image.strokes };
         } catch (e) {
           messages.push(`The drawing in the link could not be drawn: ${e instanceof Error ? e.message : e}`);
         }
       }
-      if (s.reference === undefined && link.reference !== undefined) s.reference = link.reference;
+      // the app's one set of restore rules: models not here (or hub models, not downloaded
+      // without consent) are replaced by the built-in one and said
+      const { state: restoredState, notes } = restoreState(
+        {
+          ...(input ? { input } : {}),
+          ...(reference !== undefined ? { reference } : {}),
+          perturb: link.perturb,
+          ...(link.panes ? { panes: link.panes } : {}),
+          ...(link.mode ? { mode: link.mode } : {}),
+          ...(link.research ? { research: link.research } : {}),
+        },
+        models.current,
+      );
+      messages.push(...notes);
+      const restored: Extract<Action, { type: 'restore' }> = { type: 'restore', state: restoredState };
       if (cancelled) return;
       dispatch(restored);
       for (const m of messages) dispatch({ type: 'alert', message: `Permalink: ${m}` });
@@ -115,7 +108,5 @@ export function usePermalinkRestore() {
       abort.abort();
       window.removeEventListener('hashchange', onHash);
     };
-    // restore once on load (and on hash changes); `models` is read at that moment
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [dispatch]);
 }

@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, forbidExternalRequests, openApp, pane } from './helpers.ts';
+import { FIXTURES, SERVED_DIR, forbidExternalRequests, openApp, pane } from './helpers.ts';
 
 /**
  * Security: strict CSP (header in preview, meta tag in the build, public/_headers for static
@@ -118,7 +118,7 @@ test('public/_headers (static hosting) sends the same isolation headers, CSP and
   expect(header('Cross-Origin-Embedder-Policy')).toBe('require-corp');
   expect(header('X-Frame-Options')).toBe(res.headers()['x-frame-options']);
   expect(header('X-Frame-Options')).toBe('DENY');
-  expect(fs.existsSync(path.resolve(ROOT, process.env.E2E_DIST ?? 'dist', '_headers'))).toBe(true);
+  expect(fs.existsSync(path.join(SERVED_DIR, '_headers'))).toBe(true);
 });
 
 test('with the built-in models no request leaves the origin', async ({ page }) => {
@@ -173,4 +173,34 @@ test('predicted text is never inserted as HTML (a model that "predicts" markup a
   expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
   expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
   expect(errors).toEqual([]);
+});
+
+test('a permalink naming a Hugging Face model downloads nothing until the visitor agrees', async ({ page }) => {
+  const net = forbidExternalRequests(page);
+  // no example image: the panes have nothing to recognise, the test is about the model alone
+  await openApp(page, '/#v=1&pane=original~builtin:narrow~wasm~&pane=perturbed~hub:someone/latex-ocr~wasm~&r.var=blur&r.from=0&r.to=2&r.steps=3&r.models=hub:someone/latex-ocr&r.dev=wasm');
+  const prompt = page.getByRole('region', { name: 'Download someone/latex-ocr from Hugging Face?' });
+  await expect(prompt).toContainText('Nothing has been downloaded');
+  // restored with the built-in model in its place; the hub model is not in any menu yet
+  await expect(pane(page, 2).getByRole('combobox', { name: 'Model', exact: true })).toHaveValue('builtin:augmented');
+  await expect(pane(page, 2).getByRole('option', { name: /someone\/latex-ocr/ })).toHaveCount(0);
+  await page.waitForTimeout(1000);
+  expect(net.external).toEqual([]);
+
+  // consent: the button names the model; the pane and the sweep get it back (its download would start now)
+  await page.route('https://huggingface.co/**', (r) => r.abort());
+  await prompt.getByRole('button', { name: 'Download someone/latex-ocr from Hugging Face' }).click();
+  await expect(prompt).toHaveCount(0);
+  await expect(pane(page, 2).getByRole('combobox', { name: 'Model', exact: true })).toHaveValue('hub:someone/latex-ocr');
+  await expect(pane(page, 1).getByRole('combobox', { name: 'Model', exact: true })).toHaveValue('builtin:narrow');
+});
+
+test('a permalink offer can be declined: the built-in model stays and nothing is downloaded', async ({ page }) => {
+  const net = forbidExternalRequests(page);
+  await openApp(page, '/#v=1&pane=original~hub:someone/latex-ocr~wasm~');
+  const prompt = page.getByRole('region', { name: 'Download someone/latex-ocr from Hugging Face?' });
+  await prompt.getByRole('button', { name: 'Keep the built-in model' }).click();
+  await expect(prompt).toHaveCount(0);
+  await expect(pane(page, 1).getByRole('combobox', { name: 'Model', exact: true })).toHaveValue('builtin:augmented');
+  expect(net.external).toEqual([]);
 });

@@ -1,5 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { HistoryStore, HistoryQuotaError, HistoryImportError, parseExport, sanitizePerturb, dataUrlToImageBlob, EXPORT_FORMAT, type HistoryKV } from '../../src/history/store.ts';
+import { HistoryStore, HistoryQuotaError, HistoryImportError, parseExport, sanitizePerturb, dataUrlToImageBlob, blobToDataUrl, EXPORT_FORMAT, type HistoryKV } from '../../src/history/store.ts';
+import { requestPersistentStorage } from '../../src/history/persist.ts';
+import { MAX_IMPORT_FILE_ENTRIES } from '../../src/schema/history.ts';
+import { MAX_REFERENCE_LENGTH } from '../../src/schema/limits.ts';
 import type { HistoryEntry } from '../../src/history/types.ts';
 import { DEFAULT_PERTURB } from '../../src/perturb/types.ts';
 
@@ -108,13 +111,13 @@ describe('export and import', () => {
     const strokes = [{ width: 3, points: [{ x: 1, y: 2, pressure: 0.5 }, { x: 3, y: 4, pressure: 0.5 }] }];
     await src.save(entry('a', 1, { input: { ...entry('a', 1).input, origin: 'drawing', strokes } }));
     await src.save(entry('b', 2));
-    const json = await src.exportJson();
+    const json = await (await src.exportBlob()).text();
     const doc = JSON.parse(json);
     expect(doc.format).toBe(EXPORT_FORMAT);
     expect(doc.entries[0].input.image).toMatch(/^data:image\/png;base64,/);
 
     const dst = new HistoryStore(new FakeKV());
-    expect(await dst.importJson(json)).toEqual({ added: 2, skipped: 0 });
+    expect(await dst.importJson(json)).toEqual({ added: 2, skipped: 0, noRoom: 0, invalid: 0 });
     const back = await dst.list();
     expect(back.map((e) => e.id)).toEqual(['b', 'a']);
     const a = back[1];
@@ -126,7 +129,7 @@ describe('export and import', () => {
     expect(a.input.image.type).toBe('image/png');
 
     // importing again adds nothing
-    expect(await dst.importJson(json)).toEqual({ added: 0, skipped: 2 });
+    expect(await dst.importJson(json)).toEqual({ added: 0, skipped: 2, noRoom: 0, invalid: 0 });
   });
 
   it('refuses files that are not history exports, with a message', () => {
@@ -134,6 +137,7 @@ describe('export and import', () => {
     expect(() => parseExport('{"format":"something else","version":1,"entries":[]}')).toThrow(/not a history export/);
     expect(() => parseExport(`{"format":"${EXPORT_FORMAT}","version":7,"entries":[]}`)).toThrow(/unsupported version/);
     expect(() => parseExport(`{"format":"${EXPORT_FORMAT}","version":1,"entries":[{"id":"x"}]}`)).toThrow(/incomplete/);
+    expect(() => parseExport(`{"format":"${EXPORT_FORMAT}","version":1,"entries":{}}`)).toThrow(/no entries/);
   });
 
   it('refuses images that are not raster data URLs (an SVG can carry scripts)', () => {
@@ -145,7 +149,7 @@ describe('export and import', () => {
   it('an import that fills the storage reports the quota error; entries stored before stay', async () => {
     const src = new HistoryStore(new FakeKV());
     for (let i = 0; i < 3; i++) await src.save(entry(`e${i}`, i));
-    const json = await src.exportJson();
+    const json = await (await src.exportBlob()).text();
     const kv = new FakeKV();
     const dst = new HistoryStore(kv);
     let n = 0;
@@ -161,5 +165,139 @@ describe('export and import', () => {
   it('sanitizePerturb keeps known settings of the right type and defaults the rest', () => {
     expect(sanitizePerturb({ ink: '#ff0000', hue: 'x', blur: Infinity, evil: 1, scale: 2 })).toEqual({ ...DEFAULT_PERTURB, ink: '#ff0000', scale: 2 });
     expect(sanitizePerturb(null)).toEqual(DEFAULT_PERTURB);
+  });
+
+  /** An export file of these entries (images as data URLs), with `patch` applied to each entry. */
+  async function file(list: HistoryEntry[], patch: (e: Record<string, unknown>, i: number) => void = () => {}, top: Record<string, unknown> = { version: 1 }) {
+    const out = [];
+    for (const [i, e] of list.entries()) {
+      const raw: Record<string, unknown> = { ...e, input: { ...e.input, image: await blobToDataUrl(e.input.image) } };
+      patch(raw, i);
+      out.push(raw);
+    }
+    return JSON.stringify({ format: EXPORT_FORMAT, ...top, entries: out });
+  }
+
+  it('the export is versioned; a file without a version is read as version 1, a newer one refused', async () => {
+    const src = new HistoryStore(new FakeKV());
+    await src.save(entry('a', 1));
+    expect(JSON.parse(await (await src.exportBlob()).text())).toMatchObject({ format: EXPORT_FORMAT, version: 1, count: 1 });
+    expect(await new HistoryStore(new FakeKV()).importJson(await file([entry('a', 1)], undefined, {}))).toMatchObject({ added: 1 });
+    await expect(new HistoryStore(new FakeKV()).importJson(await file([entry('a', 1)], undefined, { version: 2 }))).rejects.toThrow(/unsupported version 2/);
+  });
+
+  it('the export is a Blob built entry by entry; text that looks like the image placeholder survives', async () => {
+    const src = new HistoryStore(new FakeKV());
+    await src.save(entry('a', 1, { reference: '"@image@" \\frac{a}{b}' }));
+    await src.save(entry('b', 2, { input: { ...entry('b', 2).input, name: '@image@' } }));
+    const blob = await src.exportBlob();
+    expect(blob).toBeInstanceOf(Blob);
+    expect(blob.type).toBe('application/json');
+    const dst = new HistoryStore(new FakeKV());
+    expect(await dst.importJson(await blob.text())).toMatchObject({ added: 2, invalid: 0 });
+    const back = await dst.list();
+    expect(back.find((e) => e.id === 'a')!.reference).toBe('"@image@" \\frac{a}{b}');
+    expect(back.find((e) => e.id === 'b')!.input.name).toBe('@image@');
+    expect(new Uint8Array(await back[0].input.image.arrayBuffer())).toEqual(PNG);
+  });
+
+  it('dates from the future are clamped to now on import (they would stay on top for ever)', async () => {
+    const now = 1_700_000_000_000;
+    const dst = new HistoryStore(new FakeKV(), { now: () => now });
+    await dst.importJson(await file([entry('future', now + 1e12)]));
+    const [e] = await dst.list();
+    expect(e.updatedAt).toBe(now);
+    expect(e.createdAt).toBe(now);
+  });
+
+  it("an import never evicts the visitor's own entries: what does not fit is skipped and counted", async () => {
+    const dst = new HistoryStore(new FakeKV(), { maxEntries: 3 });
+    await dst.save(entry('mine1', 1));
+    await dst.save(entry('mine2', 2));
+    const theirs = Array.from({ length: 5 }, (_, i) => entry(`theirs${i}`, 100 + i));
+    expect(await dst.importJson(await file(theirs))).toEqual({ added: 1, skipped: 0, noRoom: 4, invalid: 0 });
+    const ids = (await dst.list()).map((e) => e.id);
+    expect(ids).toContain('mine1');
+    expect(ids).toContain('mine2');
+    expect(ids).toHaveLength(3);
+  });
+
+  it('a file with too many entries is refused before any is read', async () => {
+    const text = JSON.stringify({ format: EXPORT_FORMAT, version: 1, entries: Array.from({ length: MAX_IMPORT_FILE_ENTRIES + 1 }, () => ({})) });
+    await expect(new HistoryStore(new FakeKV()).importJson(text)).rejects.toThrow(/more than 10000 entries/);
+  });
+
+  it('unreadable entries are skipped and counted; the readable ones are added; settings are clamped to their limits', async () => {
+    const dst = new HistoryStore(new FakeKV());
+    const text = await file([entry('ok', 1), entry('bad', 2), entry('huge', 3)], (e, i) => {
+      if (i === 1) (e.input as Record<string, unknown>).width = 'wide';
+      if (i === 2) e.perturb = { ...DEFAULT_PERTURB, blur: 1e6, scale: 10, margin: 2000 };
+    });
+    const r = await dst.importJson(text);
+    expect(r).toMatchObject({ added: 2, invalid: 1 });
+    expect(r.problem).toMatch(/input\.width/);
+    const huge = (await dst.list()).find((e) => e.id === 'huge')!;
+    expect(huge.perturb).toMatchObject({ blur: 6, scale: 3, margin: 200 });
+  });
+
+  it('bounds every string and list of an imported entry', async () => {
+    const dst = new HistoryStore(new FakeKV());
+    const text = await file([entry('long', 1), entry('panes', 2)], (e, i) => {
+      if (i === 0) e.reference = 'x'.repeat(100_000);
+      if (i === 1) e.panes = Array.from({ length: 50 }, (_, k) => ({ ...entry('panes', 2).panes[0], id: k + 1 }));
+    });
+    const r = await dst.importJson(text);
+    expect(r).toMatchObject({ added: 1, invalid: 1 });
+    expect(r.problem).toMatch(/^an entry is incomplete or not valid \(panes: /);
+    expect((await dst.list())[0].reference).toHaveLength(MAX_REFERENCE_LENGTH);
+    // a file none of whose entries can be read is refused as a whole, with the first problem
+    await expect(dst.importJson(await file([entry('p2', 2)], (e) => (e.panes = 'none')))).rejects.toThrow(/^Cannot import this history file: no entry could be read \(an entry is incomplete or not valid \(panes: /);
+  });
+});
+
+describe('stored records', () => {
+  it('a bad stored record is skipped and counted, never breaks the list', async () => {
+    const kv = new FakeKV();
+    const store = new HistoryStore(kv);
+    await store.save(entry('good', 1));
+    kv.map.set('junk', { id: 'junk' } as unknown as HistoryEntry);
+    kv.map.set('older', { ...entry('older', 2), createdAt: 'yesterday' } as unknown as HistoryEntry);
+    kv.map.set('null', null as unknown as HistoryEntry);
+    const { entries, unreadable } = await store.read();
+    expect(entries.map((e) => e.id)).toEqual(['good']);
+    expect(unreadable).toBe(3);
+    expect((await store.list()).map((e) => e.id)).toEqual(['good']);
+    // saving and trimming still work around them
+    await store.save(entry('next', 3));
+    expect((await store.list()).map((e) => e.id)).toEqual(['next', 'good']);
+  });
+
+  it('stored settings out of range (an old import) are clamped when read', async () => {
+    const kv = new FakeKV();
+    kv.map.set('old', entry('old', 1, { perturb: { ...DEFAULT_PERTURB, blur: 1e6 } }));
+    const [e] = await new HistoryStore(kv).list();
+    expect(e.perturb.blur).toBe(6);
+  });
+});
+
+describe('persistent storage', () => {
+  it('is asked for once, when the history is first written', async () => {
+    let asked = 0;
+    const store = new HistoryStore(new FakeKV(), { onFirstWrite: () => asked++ });
+    expect(asked).toBe(0);
+    await store.save(entry('a', 1));
+    await store.save(entry('b', 2));
+    expect(asked).toBe(1);
+  });
+
+  it('requestPersistentStorage copes with browsers without the API, refusals and errors', async () => {
+    expect(await requestPersistentStorage(undefined)).toBe(false);
+    expect(await requestPersistentStorage({})).toBe(false);
+    let asked = 0;
+    expect(await requestPersistentStorage({ persisted: async () => true, persist: async () => (asked++, true) })).toBe(true);
+    expect(asked).toBe(0);
+    expect(await requestPersistentStorage({ persisted: async () => false, persist: async () => (asked++, false) })).toBe(false);
+    expect(asked).toBe(1);
+    expect(await requestPersistentStorage({ persist: () => Promise.reject(new Error('no')) })).toBe(false);
   });
 });

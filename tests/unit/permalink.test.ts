@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodePermalink, decodeStrokes, encodePermalink, encodeStrokes, fromBase64Url, toBase64Url, type PermalinkState } from '../../src/research/permalink.ts';
+import { decodePermalink, decodeStrokes, encodePermalink, encodeStrokes, type PermalinkState } from '../../src/research/permalink.ts';
+import { base64ToBytes, bytesToBase64, fromBase64Url, toBase64Url } from '../../src/util/base64.ts';
 import type { Stroke } from '../../src/draw/strokes.ts';
 import { mulberry32 } from '../../src/util/random.ts';
+import { HUB_ID_RE, MODEL_KEY_RE } from '../../src/schema/model-key.ts';
+import { MAX_STROKE_WIDTH, MIN_STROKE_WIDTH } from '../../src/draw/strokes.ts';
 
 describe('stroke encoding', () => {
   const strokes: Stroke[] = [
@@ -71,6 +74,12 @@ describe('stroke encoding', () => {
     const s = toBase64Url(all);
     expect(s).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(fromBase64Url(s)).toEqual(all);
+    // the one helper's standard alphabet (history data URLs, bench images): same bytes, padding kept
+    expect(base64ToBytes(bytesToBase64(all))).toEqual(all);
+    expect(bytesToBase64(Uint8Array.from([0xfb, 0xff]))).toBe('+/8=');
+    expect(base64ToBytes(' +/8=\n')).toEqual(Uint8Array.from([0xfb, 0xff]));
+    expect(() => base64ToBytes('a-b_')).toThrow(/not base64/);
+    expect(() => fromBase64Url('+/8')).toThrow(/not base64url/);
   });
 });
 
@@ -157,5 +166,40 @@ describe('permalink', () => {
     const { state, errors } = decodePermalink('v=2&mode=research');
     expect(state.mode).toBe('research');
     expect(errors[0]).toMatch(/another version/);
+  });
+
+  it('clamps perturbation settings to the registry limits, and says so (a link cannot ask for minutes of work)', () => {
+    const { state, errors } = decodePermalink('v=1&p.scale=10&p.margin=2000&p.blur=50&p.jpeg=0&p.rotate=7.5&p.seed=1e12');
+    expect(state.perturb).toEqual({ scale: 3, margin: 200, blur: 6, jpeg: 1, rotate: 7.5, seed: 2 ** 31 - 1 });
+    for (const k of ['scale', 'margin', 'blur', 'jpeg', 'seed']) expect(errors.join('\n')).toMatch(new RegExp(`"${k}" .* is outside`));
+    expect(errors.join('\n')).not.toMatch(/"rotate"/);
+  });
+
+  it('model keys: one rule, with no ".." (the same regex the model panel uses for hub ids)', () => {
+    for (const bad of ['hub:a/../../x', 'hub:../x', 'hub:a..b/c', 'hub:a/b/c', 'builtin:../narrow', 'user:a/b', 'hub:', 'hub:/a', 'ftp:a']) expect(MODEL_KEY_RE.test(bad), bad).toBe(false);
+    for (const good of ['builtin:augmented', 'user:my-model.v2', 'hub:someone/latex-ocr.v2', 'hub:Xenova_ok/model-1']) expect(MODEL_KEY_RE.test(good), good).toBe(true);
+    expect(HUB_ID_RE.test('owner/model')).toBe(true);
+    expect(HUB_ID_RE.test('owner/mo..del')).toBe(false);
+    const { state, errors } = decodePermalink('v=1&pane=original~hub:a/../../x~auto~&r.var=colour&r.from=0&r.to=1&r.steps=2&r.models=hub:..%2Fx&r.dev=auto');
+    expect(state.panes).toBeUndefined();
+    expect(state.research).toBeUndefined();
+    expect(errors).toHaveLength(2);
+  });
+
+  it('stroke widths in a link are clamped to the drawing panel\'s limits; far-off points are refused', () => {
+    const wide: Stroke[] = [{ width: 500, points: [{ x: 1, y: 1, pressure: 0.5 }] }, { width: 0, points: [{ x: 2, y: 2, pressure: 0.5 }] }];
+    expect(decodeStrokes(encodeStrokes(wide)).map((s) => s.width)).toEqual([MAX_STROKE_WIDTH, MIN_STROKE_WIDTH]);
+    const far: Stroke[] = [{ width: 4, points: [{ x: 1e7, y: 1, pressure: 0.5 }] }];
+    expect(() => decodeStrokes(encodeStrokes(far))).toThrow(/100000/);
+    const { state, errors } = decodePermalink(encodePermalink({ image: { kind: 'strokes', strokes: far } }));
+    expect(state.image).toBeUndefined();
+    expect(errors[0]).toMatch(/drawing/);
+  });
+
+  it('a hash too long to be a link is reported, not read', () => {
+    const { state, errors, empty } = decodePermalink('v=1&ref=' + 'x'.repeat(2_000_000));
+    expect(empty).toBe(false);
+    expect(state).toEqual({});
+    expect(errors[0]).toMatch(/too long/);
   });
 });

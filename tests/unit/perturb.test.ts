@@ -16,7 +16,10 @@ import {
   rotate,
   scale,
 } from '../../src/perturb/ops.ts';
-import { DEFAULT_PERTURB, PERTURB_PRESETS, isIdentity, type PerturbOptions } from '../../src/perturb/types.ts';
+import { COLOUR_PRESETS, DEFAULT_PERTURB, NUMBER_SETTINGS, PERTURBATIONS, PERTURB_PRESETS, PERTURB_STAGES, WHITE_ON_BLUE, isIdentity, type PerturbOptions } from '../../src/perturb/types.ts';
+import { SWEEP_VARIABLES, settingsFor, sweepVariable } from '../../src/perturb/variables.ts';
+import { checkColourPresets, readPerturb, sanitizePerturb } from '../../src/schema/perturb.ts';
+import presetsFile from '../../src/perturb/colour-presets.json' with { type: 'json' };
 import { mulberry32 } from '../../src/util/random.ts';
 
 /** A seeded colourful test image (deterministic). */
@@ -273,5 +276,61 @@ describe('applyPerturbations', () => {
   it('presets are recolourings and not identities', () => {
     expect(PERTURB_PRESETS.map((p) => p.label)).toEqual(['White on blue', 'Dark mode', 'Coloured ink on tinted paper']);
     for (const p of PERTURB_PRESETS) expect(isIdentity({ ...DEFAULT_PERTURB, ...p.options })).toBe(false);
+  });
+});
+
+describe('the perturbation registry (one table)', () => {
+  const KEYS: (keyof PerturbOptions)[] = ['ink', 'paper', 'invert', 'hue', 'brightness', 'contrast', 'noise', 'seed', 'blur', 'rotate', 'scale', 'jpeg', 'margin'];
+
+  it('has one entry per setting; the defaults come from it', () => {
+    expect(PERTURBATIONS.map((p) => p.key).sort()).toEqual([...KEYS].sort());
+    expect(Object.keys(DEFAULT_PERTURB).sort()).toEqual([...KEYS].sort());
+    for (const p of PERTURBATIONS) expect(DEFAULT_PERTURB[p.key]).toBe(p.default);
+    for (const s of NUMBER_SETTINGS) {
+      expect(s.min, s.key).toBeLessThanOrEqual(s.default);
+      expect(s.max, s.key).toBeGreaterThanOrEqual(s.default);
+      if (s.sweep) for (const v of [s.sweep.from, s.sweep.to]) expect(v >= s.min && v <= s.max, `${s.key} sweep ${v}`).toBe(true);
+    }
+  });
+
+  it('its order is the pipeline order: colour, geometry, then degradations', () => {
+    expect(PERTURB_STAGES).toEqual(['recolour', 'invert', 'hue', 'brightness', 'contrast', 'scale', 'rotate', 'margin', 'blur', 'noise', 'jpeg']);
+  });
+
+  it('has safe limits: no setting from outside can ask for a huge image or a long blur', () => {
+    const lim = Object.fromEntries(NUMBER_SETTINGS.map((s) => [s.key, [s.min, s.max]]));
+    expect(lim.scale[1]).toBeLessThanOrEqual(3);
+    expect(lim.margin[1]).toBeLessThanOrEqual(200);
+    expect(lim.blur[1]).toBeLessThanOrEqual(6);
+    expect(sanitizePerturb({ scale: 10, margin: 2000, blur: 1e6, jpeg: -5, noise: 9 })).toEqual({ ...DEFAULT_PERTURB, scale: 3, margin: 200, blur: 6, jpeg: 1, noise: 0.5 });
+  });
+
+  it('sweep variables come from it and clamp to its limits', () => {
+    expect(SWEEP_VARIABLES.map((v) => v.id)).toEqual(['colour', 'invert', 'hue', 'brightness', 'contrast', 'scale', 'rotate', 'margin', 'blur', 'noise', 'jpeg', 'strokeWidth']);
+    expect(settingsFor(sweepVariable('scale'), 10).scale).toBe(3);
+    expect(settingsFor(sweepVariable('blur'), 50).blur).toBe(6);
+    expect(settingsFor(sweepVariable('margin'), 12.4).margin).toBe(12);
+    expect(settingsFor(sweepVariable('colour'), 7)).toMatchObject(WHITE_ON_BLUE);
+    expect(sweepVariable('blur')).toMatchObject({ label: 'Blur σ', unit: 'px', from: 0, to: 4, min: 0, max: 6 });
+  });
+
+  it('readPerturb: unknown keys and bad values give messages; text values only where allowed', () => {
+    expect(readPerturb({ hue: '40' })).toEqual({ perturb: {}, errors: ['Perturbation setting "hue" has a bad value.'] });
+    expect(readPerturb({ hue: '40', ink: '#ABCDEF' }, { text: true }).perturb).toEqual({ hue: 40, ink: '#abcdef' });
+    expect(readPerturb({ evil: 1, ink: 'red', blur: NaN }).errors).toHaveLength(3);
+    expect(readPerturb([1, 2]).errors).toHaveLength(1);
+  });
+
+  it('the named colour presets are one data file, valid, shared with the CLIs and training', () => {
+    expect(() => checkColourPresets(presetsFile)).not.toThrow();
+    expect(() => checkColourPresets({ presets: [{ id: 'x', label: 'X', evalSet: 'x', ink: 'blue', paper: '#ffffff' }] })).toThrow(/colour-presets.json/);
+    expect(COLOUR_PRESETS.map((p) => [p.id, p.evalSet])).toEqual([
+      ['white-on-blue', 'white-on-blue'],
+      ['dark-mode', 'dark'],
+      ['tinted', 'tinted'],
+    ]);
+    // the values training/ocr/train.py and the benchmark were made with
+    expect(WHITE_ON_BLUE).toEqual({ ink: '#ffffff', paper: '#1e40af' });
+    expect(PERTURB_PRESETS.map((p) => p.options)).toEqual([WHITE_ON_BLUE, { ink: '#e5e7eb', paper: '#111827' }, { ink: '#b91c1c', paper: '#fef3c7' }]);
   });
 });

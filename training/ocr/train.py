@@ -124,8 +124,19 @@ def recolour(g, ink, paper):
     return np.clip((ink + (paper - ink) * x) * 255.0, 0, 255).astype(np.uint8)
 
 
-# white glyphs (#ffffff) on blue paper (#1e40af): grey = mean of R,G,B
-WHITE_ON_BLUE = (1.0, (0x1e + 0x40 + 0xaf) / 3 / 255.0)
+def preset_greys(preset_id):
+    """(ink, paper) grey levels in [0,1] of a named colour preset: grey = mean of R,G,B.
+    The presets' one copy is src/perturb/colour-presets.json (the app and the benchmark read it too)."""
+    with open(os.path.join(ROOT, "src", "perturb", "colour-presets.json")) as f:
+        preset = next(p for p in json.load(f)["presets"] if p["id"] == preset_id)
+
+    def grey(h):
+        return (int(h[1:3], 16) + int(h[3:5], 16) + int(h[5:7], 16)) / 3 / 255.0
+    return grey(preset["ink"]), grey(preset["paper"])
+
+
+# white glyphs (#ffffff) on blue paper (#1e40af): (1.0, (0x1e + 0x40 + 0xaf) / 3 / 255.0)
+WHITE_ON_BLUE = preset_greys("white-on-blue")
 
 
 @torch.no_grad()
