@@ -168,3 +168,54 @@ export function describeMap(map: GridMap, image: Raster, mask?: Uint8Array): str
   const ink = Number.isNaN(share) ? 'no ink found to compare with' : `${Math.round(share * 100)}% on ink, ${Math.round((1 - share) * 100)}% on background`;
   return `${ink}; ${where}.`;
 }
+
+/** What "Where it looks" shows for one prediction (computed in the worker, drawn by MapsView). */
+export type MapKind = 'attention' | 'occlusion';
+
+export interface TokenMap {
+  /** Index into the prediction's tokens (the shown ones, as in the confidence row). */
+  token: number;
+  text: string;
+  map: GridMap;
+  /** Share of this map's weight on ink cells (inkShare). */
+  inkShare: number;
+}
+
+export interface PredictionMaps {
+  kind: MapKind;
+  tokens: TokenMap[];
+  /** The whole prediction's map: attention, the mean of the tokens'; occlusion, the drop of the sequence's log-probability. */
+  overall: GridMap;
+  /** Attention: the mean of the tokens' ink shares; occlusion: the overall map's. NaN without ink. */
+  inkShare: number;
+  /** Share of the grid's cells holding ink: what a uniform gaze would put on ink. */
+  inkCells: number;
+  /** Model passes it took (1 for attention). */
+  passes: number;
+  ms: number;
+}
+
+/** Assembles a PredictionMaps from per-token maps over `image` (the model's input). */
+export function predictionMaps(kind: MapKind, image: Raster, tokens: Omit<TokenMap, 'inkShare'>[], overall: GridMap, passes: number, ms: number): PredictionMaps {
+  const mask = inkMask(image);
+  const withShare = tokens.map((t) => ({ ...t, inkShare: inkShare(t.map, image, mask) }));
+  const shares = withShare.map((t) => t.inkShare).filter((v) => !Number.isNaN(v));
+  const cells = inkPerCell(image, overall.rows, overall.cols, mask);
+  return {
+    kind,
+    tokens: withShare,
+    overall,
+    inkShare: kind === 'attention' ? (shares.length ? shares.reduce((s, v) => s + v, 0) / shares.length : NaN) : inkShare(overall, image, mask),
+    inkCells: cells.filter((v) => v >= INK_CELL_SHARE).length / cells.length,
+    passes,
+    ms,
+  };
+}
+
+/** The mean of maps of one shape. */
+export function meanMap(maps: readonly GridMap[]): GridMap {
+  const { rows, cols } = maps[0];
+  const values = new Float32Array(rows * cols);
+  for (const m of maps) for (let i = 0; i < values.length; i++) values[i] += m.values[i] / maps.length;
+  return { rows, cols, values };
+}

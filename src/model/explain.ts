@@ -8,8 +8,8 @@
  */
 import type * as TJS from '@huggingface/transformers';
 import type { Raster } from '../image/raster.ts';
-import { attentionGrid, type GridMap } from '../explain/maps.ts';
-import type { SequenceScorer } from '../explain/occlusion.ts';
+import { attentionGrid, meanMap, predictionMaps, type GridMap, type MapKind, type PredictionMaps } from '../explain/maps.ts';
+import { occlusionMap, occlusionScores, type SequenceScorer } from '../explain/occlusion.ts';
 import { logSoftmax } from './beam.ts';
 import { modelInputs, type EngineModel, type Transformers } from './engine.ts';
 
@@ -104,6 +104,54 @@ export function forcedScorer(tjs: Transformers, model: EngineModel, start: numbe
     const inputs = await model.pipe.processor(raw);
     return (await forcedPass(tjs, model, inputs, start, ids, false)).logProbs;
   };
+}
+
+/** A decoded sequence, as recognize() reports it (Prediction.sequence): the start token and every id after it. */
+export interface DecodedSequence {
+  start: number;
+  ids: number[];
+}
+
+/**
+ * The ids of a sequence that the prediction shows as tokens (its confidence row): not special,
+ * not an end token. recognize() and the maps both use this, so map k belongs to token k.
+ */
+export function shownTokenIndices(model: EngineModel, ids: readonly number[]): number[] {
+  const tokenizer = model.pipe.tokenizer;
+  const g = { ...model.pipe.model?.config, ...model.pipe.model?.config?.decoder, ...model.pipe.model?.generation_config };
+  const eos = new Set<number>([g.eos_token_id].flat().filter((v) => v !== undefined && v !== null).map(Number));
+  const special = new Set<number>(tokenizer.all_special_ids ?? []);
+  return ids.flatMap((id, k) => (special.has(id) || eos.has(id) ? [] : [k]));
+}
+
+/**
+ * "Where it looks" for one prediction: attention maps (one teacher-forced pass; built-in models)
+ * or occlusion maps (one pass per patch; any encoder-decoder), per shown token and overall, over
+ * the model's input image `modelInput` (Prediction.modelInput).
+ */
+export async function explainPrediction(
+  tjs: Transformers,
+  model: EngineModel,
+  modelInput: Raster,
+  seq: DecodedSequence,
+  kind: MapKind,
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<PredictionMaps> {
+  const t0 = performance.now();
+  const shown = shownTokenIndices(model, seq.ids);
+  const text = (k: number) => String(model.pipe.tokenizer.decode([seq.ids[k]], { skip_special_tokens: true }));
+  if (!shown.length) throw new Error('the prediction has no tokens to map');
+  if (kind === 'attention') {
+    if (!attentionRows(model)) throw new Error('this model does not return its cross-attention: use an occlusion map');
+    const raw = new tjs.RawImage(new Uint8ClampedArray(modelInput.data), modelInput.width, modelInput.height, 4);
+    const inputs = await model.pipe.processor(raw);
+    const pass = await forcedPass(tjs, model, inputs, seq.start, seq.ids);
+    const tokens = shown.map((k, i) => ({ token: i, text: text(k), map: pass.attention![k] }));
+    return predictionMaps('attention', modelInput, tokens, meanMap(tokens.map((t) => t.map)), 1, performance.now() - t0);
+  }
+  const r = await occlusionScores(modelInput, forcedScorer(tjs, model, seq.start, seq.ids), opts);
+  const tokens = shown.map((k, i) => ({ token: i, text: text(k), map: occlusionMap(r, k) }));
+  return predictionMaps('occlusion', modelInput, tokens, occlusionMap(r), r.scores.length + 1, performance.now() - t0);
 }
 
 export { modelInputs };
