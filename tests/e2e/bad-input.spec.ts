@@ -1,6 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import path from 'node:path';
 import { FIXTURES, pane, openApp } from './helpers.ts';
+import { MAX_CONFIDENCE_TOKENS } from '../../src/compare/limits.ts';
 
 /** Opens the app with both panes on WASM: headless Chromium's WebGPU is SwiftShader (software), far slower. */
 async function open(page: Page) {
@@ -181,8 +182,8 @@ test('a huge prediction does not freeze the panes: capped rendering, no main-thr
     const p = pane(page, n);
     await expect(p.getByLabel('Predicted LaTeX')).toHaveText(new RegExp(`^${n === 1 ? 'a' : 'b'}_0 ${n === 1 ? 'a' : 'b'}_1 `));
     await expect(p.getByRole('group', { name: 'Rendered prediction' })).toContainText('Not rendered: 119,999 characters, over the 3,000 that are rendered. The LaTeX is shown as text above.');
-    await expect(p.getByTestId('confidence-more')).toHaveText('The first 500 of 30,000 tokens are shown.');
-    await expect(p.locator('.conf-tok')).toHaveCount(500);
+    await expect(p.getByTestId('confidence-more')).toHaveText(`The first ${MAX_CONFIDENCE_TOKENS} of 30,000 tokens are shown.`);
+    await expect(p.locator('.conf-tok')).toHaveCount(MAX_CONFIDENCE_TOKENS);
     await expect(p.getByRole('group', { name: 'vs reference' }).getByTestId('diff-note')).toHaveText(/^Not compared: the reference has [\d,]+ characters and this prediction 119,999;/);
     await expect(p.getByRole('button', { name: 'Copy MathML' })).toBeDisabled();
     await expect(p.getByRole('button', { name: 'Copy LaTeX' })).toBeEnabled();

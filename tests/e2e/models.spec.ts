@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,6 +58,14 @@ const CARD = [
 
 test('model cards are shown as formatted text, never as HTML', async ({ page }) => {
   await page.route('**/models/augmented/README.md', (r) => r.fulfill({ status: 200, contentType: 'text/markdown', body: CARD }));
+  // built-in model files are checked against models/index.json before use (src/pwa/modelCache.ts):
+  // the index names this card's hash, as it would for a card shipped with the model
+  await page.route('**/models/index.json', async (r) => {
+    const index = (await (await r.fetch()).json()) as { models: { id: string; files: { path: string; size: number; sha256: string }[] }[] };
+    const file = index.models.find((m) => m.id === 'augmented')!.files.find((f) => f.path === 'README.md')!;
+    Object.assign(file, { size: Buffer.byteLength(CARD), sha256: crypto.createHash('sha256').update(CARD).digest('hex') });
+    await r.fulfill({ json: index });
+  });
   await open(page);
   await models(page).getByRole('button', { name: 'Model card, Augmented (built-in)' }).click();
   const card = models(page).getByRole('region', { name: 'Model card of Augmented (built-in)' });

@@ -92,7 +92,8 @@ describe('training smoke test', () => {
     for (const dtype of ['q8', 'fp16'] as const) {
       const m = await loadModel(tjs, path.join(work, 'model'), { device: 'cpu', dtype });
       const p = await recognize(tjs, m, await readImage(refs[0].file));
-      expect(typeof p.latex).toBe('string');
+      // one shown token per word of the LaTeX (WordLevel tokens, joined by spaces)
+      expect(p.latex.split(' ').filter(Boolean)).toEqual(p.tokens.map((t) => t.text));
       expect(p.modelInput.height).toBe(64);
     }
   });
