@@ -12,6 +12,7 @@ import { settingsFor, sweepValues, type SweepVariable } from '../perturb/variabl
 import type { PerturbOptions } from '../perturb/types.ts';
 import type { Device, Dtype, Prediction, TokenInfo } from '../worker-api/ocr.ts';
 import { confidenceStats, predictionHealth } from './confidence.ts';
+import type { StepMap } from '../explain/maps.ts';
 
 export interface SweepStep {
   index: number;
@@ -25,7 +26,10 @@ export interface SweepStep {
 export function planSweep(variable: SweepVariable, from: number, to: number, steps: number): SweepStep[] {
   if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError('from and to must be numbers');
   return sweepValues(from, to, steps).map((value, index) =>
-    variable.drawingOnly ? { index, value, settings: settingsFor(variable, value), strokeWidth: value } : { index, value, settings: settingsFor(variable, value) },
+    variable.drawingOnly
+      ? // the variable's own limits (the stroke schema's), whatever the sweep's from/to say
+        { index, value, settings: settingsFor(variable, value), strokeWidth: Math.min(variable.max, Math.max(variable.min, value)) }
+      : { index, value, settings: settingsFor(variable, value) },
   );
 }
 
@@ -59,6 +63,8 @@ export interface SweepRow {
   device?: Device;
   dtype?: Dtype;
   error?: string;
+  /** "Where it looks" of this step, when the sweep asked for maps (SweepDeps.recognize returned one). */
+  stepMap?: StepMap;
 }
 
 export interface SweepSpec {
@@ -86,7 +92,11 @@ export interface SweepDeps {
   image: (step: SweepStep, signal: AbortSignal) => Promise<Raster>;
   /** Load a model before its first step (optional: progress, errors early). */
   load?: (model: SweepModel, signal: AbortSignal) => Promise<void>;
-  recognize: (model: SweepModel, image: Raster, signal: AbortSignal) => Promise<Pick<Prediction, 'latex' | 'tokens' | 'ms' | 'truncated'> & Partial<Pick<Prediction, 'device' | 'dtype'>>>;
+  recognize: (
+    model: SweepModel,
+    image: Raster,
+    signal: AbortSignal,
+  ) => Promise<Pick<Prediction, 'latex' | 'tokens' | 'ms' | 'truncated'> & Partial<Pick<Prediction, 'device' | 'dtype'>> & { stepMap?: StepMap }>;
 }
 
 export interface SweepHooks {
@@ -176,6 +186,7 @@ export async function runSweep(spec: SweepSpec, deps: SweepDeps, signal: AbortSi
             repetition: !!health.repetition,
             device: p.device,
             dtype: p.dtype,
+            ...(p.stepMap ? { stepMap: p.stepMap } : {}),
           };
         } catch (e) {
           check();

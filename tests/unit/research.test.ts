@@ -97,6 +97,8 @@ describe('sweep values and plan', () => {
   it('drawing-only variables carry a stroke width and no pixel change', () => {
     const plan = planSweep(sweepVariable('strokeWidth'), 2, 10, 3);
     expect(plan.map((s) => s.strokeWidth)).toEqual([2, 6, 10]);
+    // a link or a typed range beyond the stroke limits is clamped to them (1-24 px)
+    expect(planSweep(sweepVariable('strokeWidth'), 0, 500, 2).map((s) => s.strokeWidth)).toEqual([1, 24]);
     expect(plan[1].settings).toEqual(DEFAULT_PERTURB);
     expect(planSweep(sweepVariable('invert'), 0, 1, 2)[1]).toMatchObject({ value: 1, settings: { invert: 1 } });
     expect(planSweep(sweepVariable('invert'), 0, 1, 2)[1].strokeWidth).toBeUndefined();
