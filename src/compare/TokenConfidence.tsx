@@ -1,4 +1,4 @@
-import { useId, useMemo } from 'react';
+import { useId, useMemo, type KeyboardEvent } from 'react';
 import type { Prediction } from '../worker-api/ocr.ts';
 import { percent, predictionHealth, probabilityColour } from '../research/confidence.ts';
 import { healthInput, MAX_CONFIDENCE_TOKENS } from './limits.ts';
@@ -19,7 +19,20 @@ function showToken(text: string): string {
  * `compact` shows only the numbers and the warnings (the research ladder). The statistics cover
  * every token; at most MAX_CONFIDENCE_TOKENS are shown (src/compare/limits.ts), with a note.
  */
-export function TokenConfidence({ prediction, label = 'Token confidence', compact = false }: { prediction: Pick<Prediction, 'latex' | 'tokens' | 'truncated'>; label?: string; compact?: boolean }) {
+export function TokenConfidence({
+  prediction,
+  label = 'Token confidence',
+  compact = false,
+  selected,
+  onSelect,
+}: {
+  prediction: Pick<Prediction, 'latex' | 'tokens' | 'truncated'>;
+  label?: string;
+  compact?: boolean;
+  /** With onSelect: the tokens are buttons (click, Enter or Space) that pick token i ("Where it looks"); `selected` is pressed. */
+  selected?: number | null;
+  onSelect?: (i: number) => void;
+}) {
   const id = useId();
   const health = useMemo(() => predictionHealth(healthInput(prediction)), [prediction]);
   const { stats } = health;
@@ -51,6 +64,16 @@ export function TokenConfidence({ prediction, label = 'Token confidence', compac
                 style={{ background: probabilityColour(t.prob) }}
                 tabIndex={0}
                 aria-describedby={tip}
+                {...(onSelect && {
+                  role: 'button',
+                  'aria-pressed': selected === i,
+                  onClick: () => onSelect(i),
+                  onKeyDown: (e: KeyboardEvent) => {
+                    if (e.key !== 'Enter' && e.key !== ' ') return;
+                    e.preventDefault();
+                    onSelect(i);
+                  },
+                })}
               >
                 {showToken(t.text)}
                 <span role="tooltip" id={tip} className="conf-tip">

@@ -1,16 +1,14 @@
 import { useMemo } from 'react';
 import type { Raster } from '../image/raster.ts';
 import { RasterView } from '../ui/RasterView.tsx';
-import { describeMap, heatmapRaster, type GridMap, type PredictionMaps } from './maps.ts';
+import { describeMap, heatmapRaster, percentOrDash, type GridMap, type PredictionMaps } from './maps.ts';
 
 /** Thumbnails drawn at most: a runaway prediction must not draw thousands of canvases. */
 export const MAX_MAP_THUMBNAILS = 160;
 
 const KIND_NAME = { attention: 'Attention', occlusion: 'Occlusion' } as const;
 
-export function percentOrDash(v: number): string {
-  return Number.isNaN(v) ? '–' : `${Math.round(v * 100)}%`;
-}
+export { percentOrDash };
 
 /** The accessible name of token i's map (1-based in the name, as a reader counts). */
 export function mapName(maps: Pick<PredictionMaps, 'kind'>, i: number, text: string): string {

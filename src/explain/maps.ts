@@ -160,6 +160,11 @@ export function heatmapRaster(image: Raster, map: GridMap, opacity = 0.6): Raste
   return { width: w, height: h, data };
 }
 
+/** A share as a whole percentage ("61%"), or a dash for NaN (no ink to compare with). */
+export function percentOrDash(v: number): string {
+  return Number.isNaN(v) ? '–' : `${Math.round(v * 100)}%`;
+}
+
 /** One sentence a screen reader can read for a map: where its weight is and how much is on ink. */
 export function describeMap(map: GridMap, image: Raster, mask?: Uint8Array): string {
   const share = inkShare(map, image, mask);
@@ -218,4 +223,19 @@ export function meanMap(maps: readonly GridMap[]): GridMap {
   const values = new Float32Array(rows * cols);
   for (const m of maps) for (let i = 0; i < values.length; i++) values[i] += m.values[i] / maps.length;
   return { rows, cols, values };
+}
+
+/**
+ * One sweep step's "Where it looks" (research ladder, `npm run stress -- --maps`): the whole
+ * prediction's attention map over the image the model was given and its ink share
+ * (PredictionMaps.overall and .inkShare), or why there is none (a model without attention).
+ */
+export type StepMap = { image: Raster; map: GridMap; inkShare: number } | { unavailable: string };
+
+/** Why a model gets no attention maps: said in the pane, the ladder and by the stress CLI. */
+export const NO_ATTENTION_REASON = 'the model does not return its cross-attention (only the built-in models export it)';
+
+/** A sweep step's map from its prediction's attention maps. */
+export function stepMapOf(maps: PredictionMaps, image: Raster): StepMap {
+  return { image, map: maps.overall, inkShare: maps.inkShare };
 }

@@ -4,16 +4,19 @@ import { Katex } from '../render/Katex.tsx';
 import { RasterView } from '../ui/RasterView.tsx';
 import { formatNumber } from './export.ts';
 import type { SweepResult } from './sweep.ts';
+import { StepMapView } from '../explain/StepMapView.tsx';
 
 /**
  * The ladder: one table per model, one row per finished step: the image as
  * perturbed, the predicted LaTeX and its rendering, the token diff and normalised
  * edit distance against the basis (reference or step 0), and token confidence.
  */
-export function Ladder({ result, xLabel }: { result: SweepResult; xLabel: string }) {
+export function Ladder({ result, xLabel, maps = false }: { result: SweepResult; xLabel: string; /** "Where it looks" is on: each step's attention map. */ maps?: boolean }) {
   const { spec } = result;
+  const withMaps = maps && result.rows.some((r) => r.stepMap);
   return (
     <div className="ladders">
+      {maps && !withMaps && result.rows.length > 0 && <p className="hint">This sweep ran without “Where it looks”: run it again to see each step’s map.</p>}
       {spec.models.map((model) => {
         const rows = result.rows.filter((r) => r.model === model.key);
         return (
@@ -25,6 +28,7 @@ export function Ladder({ result, xLabel }: { result: SweepResult; xLabel: string
               <colgroup>
                 <col className="ladder-col-x" />
                 <col className="ladder-col-image" />
+                {withMaps && <col className="ladder-col-image" />}
                 <col className="ladder-col-prediction" />
                 <col className="ladder-col-diff" />
                 <col className="ladder-col-confidence" />
@@ -33,6 +37,7 @@ export function Ladder({ result, xLabel }: { result: SweepResult; xLabel: string
                 <tr>
                   <th scope="col">{xLabel}</th>
                   <th scope="col">Image</th>
+                  {withMaps && <th scope="col">Where it looks</th>}
                   <th scope="col">Prediction</th>
                   <th scope="col">{spec.reference.trim() ? 'vs reference' : 'vs step 0'}</th>
                   <th scope="col">Confidence</th>
@@ -43,10 +48,17 @@ export function Ladder({ result, xLabel }: { result: SweepResult; xLabel: string
                   <tr key={r.step} data-step={r.step}>
                     <th scope="row">
                       <span className="ladder-step">#{r.step}</span> {formatNumber(r.value, 4)}
+                      {/* the instruction variable: the step's wording itself */}
+                      {spec.variable.vlmOnly && r.instruction !== undefined && <div className="hint ladder-instruction">“{r.instruction}”</div>}
                     </th>
                     <td>
                       <RasterView raster={result.images[r.step]} label={`Step ${r.step} image`} className="ladder-img" />
                     </td>
+                    {withMaps && (
+                      <td>
+                        <StepMapView stepMap={r.stepMap} step={r.step} />
+                      </td>
+                    )}
                     <td className="ladder-pred">
                       {r.error ? (
                         <p className="pane-error">{r.error}</p>

@@ -10,6 +10,8 @@ import { Ladder } from './Ladder.tsx';
 import { PresetsPanel } from './PresetsPanel.tsx';
 import { chartSeries } from './sweep.ts';
 import { useSweep } from './useSweep.ts';
+import { canSweepInstruction, DEFAULT_SWEEP_INSTRUCTIONS, MAX_INSTRUCTION_LIST_CHARS, parseInstructionList } from './instructions.ts';
+import { paneInstructions } from './presets.ts';
 
 // uPlot (a fifth of the page's own JS) loads with the first sweep result, not with the page
 const SweepChart = lazy(() => import('./SweepChart.tsx').then((m) => ({ default: m.SweepChart })));
@@ -48,12 +50,18 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
   const cfg = state.research;
   const sweep = useSweep();
   const [pngBusy, setPngBusy] = useState(false);
+  // "Where it looks": each step's attention map beside its prediction (one more pass per step)
+  const [maps, setMaps] = useState(false);
   const uid = useId();
   const input = state.input;
   const isDrawing = !!input?.strokes?.length;
   const variable = SWEEP_VARIABLES.find((v) => v.id === cfg.variable) ?? SWEEP_VARIABLES[0];
   const set = (patch: Partial<typeof cfg>) => dispatch({ type: 'setResearch', patch });
   const models = cfg.models.filter((k) => state.models.some((m) => m.key === k));
+  // the instruction is a variable only when every swept model is a vision-language model
+  const vlmSweep = canSweepInstruction(models.map((k) => state.models.find((m) => m.key === k)));
+  const instructionText = cfg.instructions ?? DEFAULT_SWEEP_INSTRUCTIONS;
+  const wordings = parseInstructionList(instructionText);
   const stepsOk = Number.isInteger(cfg.steps) && cfg.steps >= 1 && cfg.steps <= MAX_SWEEP_STEPS;
   const rangeOk = Number.isFinite(cfg.from) && Number.isFinite(cfg.to);
   const problem = !input
@@ -62,7 +70,11 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
       ? 'Stroke width can only be varied on a drawing: draw the equation first.'
       : !models.length
         ? 'Pick a model.'
-        : !stepsOk
+        : variable.vlmOnly && !vlmSweep
+          ? 'The instruction can only be varied with vision-language models: pick only such models, or another variable.'
+          : variable.vlmOnly
+            ? wordings.problem
+            : !stepsOk
           ? `Steps must be a whole number from 1 to ${MAX_SWEEP_STEPS}.`
           : !rangeOk
             ? 'From and To must be numbers.'
@@ -87,10 +99,13 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
         steps: cfg.steps,
         models: models.map((k) => ({ key: k, label: entries.find((m) => m.key === k)!.label })),
         reference: state.reference,
+        // the instruction variable: one step per wording, the same image
+        ...(variable.vlmOnly ? { instructions: wordings.instructions, steps: wordings.instructions.length, from: 0, to: wordings.instructions.length - 1 } : {}),
       },
       input,
       entries,
       cfg.device,
+      { maps, instructions: paneInstructions(state.panes) },
     );
   };
 
@@ -162,29 +177,47 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
                 set({ variable: v.id, from: v.from, to: v.to });
               }}
             >
-              {SWEEP_VARIABLES.map((v) => (
-                <option key={v.id} value={v.id} disabled={v.drawingOnly && !isDrawing}>
+              {SWEEP_VARIABLES.filter((v) => !v.vlmOnly || vlmSweep || v.id === variable.id).map((v) => (
+                <option key={v.id} value={v.id} disabled={(v.drawingOnly && !isDrawing) || (v.vlmOnly && !vlmSweep)}>
                   {axisLabel(v)}
                   {v.drawingOnly && !isDrawing ? ' — needs a drawing' : ''}
                 </option>
               ))}
             </select>
           </Field>
-          <Field id={`${uid}-from`} label="From">
-            <input id={`${uid}-from`} type="number" step="any" value={Number.isFinite(cfg.from) ? cfg.from : ''} onChange={(e) => set({ from: e.target.value === '' ? NaN : Number(e.target.value) })} />
-          </Field>
-          <Field id={`${uid}-to`} label="To">
-            <input id={`${uid}-to`} type="number" step="any" value={Number.isFinite(cfg.to) ? cfg.to : ''} onChange={(e) => set({ to: e.target.value === '' ? NaN : Number(e.target.value) })} />
-          </Field>
-          <Field id={`${uid}-steps`} label="Steps">
-            <input id={`${uid}-steps`} type="number" min={1} max={MAX_SWEEP_STEPS} step={1} value={Number.isFinite(cfg.steps) ? cfg.steps : ''} onChange={(e) => set({ steps: e.target.value === '' ? NaN : Number(e.target.value) })} />
-          </Field>
+          {variable.vlmOnly ? (
+            <Field id={`${uid}-instructions`} label="Instructions, one per line" className="sweep-instructions">
+              <textarea
+                id={`${uid}-instructions`}
+                rows={4}
+                value={instructionText}
+                maxLength={MAX_INSTRUCTION_LIST_CHARS}
+                spellCheck={false}
+                onChange={(e) => set({ instructions: e.target.value })}
+              />
+            </Field>
+          ) : (
+            <>
+              <Field id={`${uid}-from`} label="From">
+                <input id={`${uid}-from`} type="number" step="any" value={Number.isFinite(cfg.from) ? cfg.from : ''} onChange={(e) => set({ from: e.target.value === '' ? NaN : Number(e.target.value) })} />
+              </Field>
+              <Field id={`${uid}-to`} label="To">
+                <input id={`${uid}-to`} type="number" step="any" value={Number.isFinite(cfg.to) ? cfg.to : ''} onChange={(e) => set({ to: e.target.value === '' ? NaN : Number(e.target.value) })} />
+              </Field>
+              <Field id={`${uid}-steps`} label="Steps">
+                <input id={`${uid}-steps`} type="number" min={1} max={MAX_SWEEP_STEPS} step={1} value={Number.isFinite(cfg.steps) ? cfg.steps : ''} onChange={(e) => set({ steps: e.target.value === '' ? NaN : Number(e.target.value) })} />
+              </Field>
+            </>
+          )}
           <div className="sweep-actions">
             <button type="submit" disabled={!!problem || sweep.running}>
               Run sweep
             </button>
             <button type="button" disabled={!sweep.running} onClick={sweep.cancel}>
               Cancel sweep
+            </button>
+            <button type="button" aria-pressed={maps} onClick={() => setMaps((v) => !v)} title="Each step's attention map and ink share beside its prediction (models with attention; applies to the next sweep)">
+              Where it looks
             </button>
           </div>
         </form>
@@ -242,7 +275,7 @@ export function ResearchView({ hidden }: { hidden?: boolean }) {
               Download PNG
             </button>
           </div>
-          <Ladder result={result} xLabel={axisLabel(shown)} />
+          <Ladder result={result} xLabel={axisLabel(shown)} maps={maps} />
         </div>
       )}
 

@@ -8,6 +8,7 @@ import type { Raster } from '../image/raster.ts';
 import { formatNumber } from './export.ts';
 import { percent } from './confidence.ts';
 import type { SweepResult } from './sweep.ts';
+import { heatmapRaster, percentOrDash } from '../explain/maps.ts';
 
 const W = 1200;
 const PAD = 16;
@@ -15,7 +16,17 @@ const THUMB_W = 300;
 const THUMB_H = 64;
 const LINE = 18;
 const ROW_H = Math.max(THUMB_H, 3 * LINE) + 14;
-const TEXT_X = PAD + 100 + THUMB_W + 20;
+
+/**
+ * Where the ladder's columns start: the step image, then (when the sweep has "Where it looks"
+ * maps) each step's attention map, then the text.
+ */
+export function ladderColumns(result: Pick<SweepResult, 'rows'>): { image: number; map: number | null; text: number } {
+  const image = PAD + 100;
+  const withMaps = result.rows.some((r) => r.stepMap && 'map' in r.stepMap);
+  const map = withMaps ? image + THUMB_W + 20 : null;
+  return { image, map, text: (map ?? image) + THUMB_W + 20 };
+}
 const FONT = '13px system-ui, sans-serif';
 const MONO = '13px ui-monospace, monospace';
 
@@ -65,7 +76,17 @@ export function drawLadder(result: SweepResult, opts: { imageName?: string } = {
   ctx.fillText(fit(ctx, spec.reference.trim() ? `Scored against the reference: ${spec.reference}` : "Scored against each model's step-0 prediction", W - 2 * PAD), PAD, y);
   y += LINE + PAD;
 
+  const cols = ladderColumns(result);
+  const TEXT_X = cols.text;
   const thumbs = new Map<number, HTMLCanvasElement>();
+  /** Draws a raster scaled into a THUMB_W x THUMB_H box at (x, y), framed. */
+  const thumb = (c: HTMLCanvasElement, r: Raster, x: number) => {
+    const k = Math.min(THUMB_W / r.width, THUMB_H / r.height, 1);
+    const w = Math.max(1, Math.round(r.width * k));
+    const h = Math.max(1, Math.round(r.height * k));
+    ctx.drawImage(c, x, y, w, h);
+    ctx.strokeRect(x + 0.5, y + 0.5, w, h);
+  };
   for (const s of sections) {
     ctx.fillStyle = '#1e3a8a';
     ctx.font = 'bold 14px system-ui, sans-serif';
@@ -86,11 +107,12 @@ export function drawLadder(result: SweepResult, opts: { imageName?: string } = {
       if (img) {
         let t = thumbs.get(r.step);
         if (!t) thumbs.set(r.step, (t = rasterCanvas(img)));
-        const k = Math.min(THUMB_W / img.width, THUMB_H / img.height, 1);
-        const w = Math.max(1, Math.round(img.width * k));
-        const h = Math.max(1, Math.round(img.height * k));
-        ctx.drawImage(t, PAD + 100, y, w, h);
-        ctx.strokeRect(PAD + 100 + 0.5, y + 0.5, w, h);
+        thumb(t, img, cols.image);
+      }
+      const sm = r.stepMap;
+      if (cols.map !== null && sm && 'map' in sm) {
+        const heat = heatmapRaster(sm.image, sm.map);
+        thumb(rasterCanvas(heat), heat, cols.map);
       }
       const textW = W - TEXT_X - PAD;
       ctx.font = MONO;
@@ -100,7 +122,8 @@ export function drawLadder(result: SweepResult, opts: { imageName?: string } = {
       ctx.fillStyle = '#374151';
       const conf = r.meanConfidence === null ? 'no tokens' : `mean confidence ${percent(r.meanConfidence)}, min ${percent(r.minConfidence ?? 0)}`;
       const score = r.score === null ? 'no score' : `score ${r.score.toFixed(3)} (NED ${r.ned!.toFixed(3)} vs ${r.basis === 'reference' ? 'reference' : 'step 0'})`;
-      ctx.fillText(fit(ctx, `${score} · ${conf} · ${r.ms.toFixed(0)} ms`, textW), TEXT_X, y + LINE);
+      const ink = sm && 'map' in sm ? ` · ink share ${percentOrDash(sm.inkShare)}` : '';
+      ctx.fillText(fit(ctx, `${score} · ${conf}${ink} · ${r.ms.toFixed(0)} ms`, textW), TEXT_X, y + LINE);
       const warn = r.error ?? [r.repetition ? 'repetition loop' : '', r.truncated ? 'cut at the length limit' : ''].filter(Boolean).join(', ');
       if (warn) {
         ctx.fillStyle = '#b91c1c';
