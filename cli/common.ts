@@ -9,7 +9,11 @@ import type { Raster } from '../src/image/raster.ts';
 import { MAX_FILE_BYTES, REFUSE_PIXELS, targetSize } from '../src/image/decode.ts';
 import { loadModel, defaultDtype, type EngineModel } from '../src/model/engine.ts';
 import { checkNumBeams, DEFAULT_NUM_BEAMS } from '../src/model/beam.ts';
-import type { Device, Dtype } from '../src/worker-api/ocr.ts';
+import type { Device, Dtype, Prediction } from '../src/worker-api/ocr.ts';
+import { recognize } from '../src/model/engine.ts';
+import { loadVlm, recognizeVlm, vlmConfigSupport, type VlmModel } from '../src/model/vlm.ts';
+import { vlmPrediction } from '../src/model/vlmService.ts';
+import { checkModelConfig } from '../src/schema/model-config.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const MODELS_DIR = path.join(ROOT, 'models');
@@ -32,6 +36,34 @@ export function resolveModel(idOrPath: string): string {
 
 export async function openModel(idOrPath: string, device: Device = 'cpu', dtype?: Dtype): Promise<EngineModel> {
   return loadModel(tjs, resolveModel(idOrPath), { device, dtype: dtype ?? defaultDtype(device, false) });
+}
+
+/** Whether a model (a built-in id or a folder) is a vision-language model (src/model/vlm.ts), by its config.json; resolveModel() first. */
+export function isVlmModel(idOrPath: string): boolean {
+  const config = JSON.parse(fs.readFileSync(path.join(resolveModel(idOrPath), 'config.json'), 'utf8'));
+  return vlmConfigSupport(config).supported;
+}
+
+/** A loaded model of either kind, recognising the way the app's worker does (src/model/service.ts). */
+export interface Predictor {
+  kind: 'ocr' | 'vlm';
+  model: EngineModel | VlmModel;
+  recognize(image: Raster, opts?: { numBeams?: number; instruction?: string }): Promise<Prediction>;
+}
+
+/**
+ * openModel() for any model: an image-to-text model, or a vision-language model (its config.json
+ * says so; dtype: the one given, else its config's transformers.js_config.dtype). The instruction
+ * only reaches a VLM; a VLM is decoded greedily (a wider beam says so in decoding.fellBackReason).
+ */
+export async function openPredictor(idOrPath: string, device: Device = 'cpu', dtype?: Dtype): Promise<Predictor> {
+  if (!isVlmModel(idOrPath)) {
+    const model = await openModel(idOrPath, device, dtype);
+    return { kind: 'ocr', model, recognize: (image, opts = {}) => recognize(tjs, model, image, { numBeams: opts.numBeams }) };
+  }
+  const model = await loadVlm(tjs, resolveModel(idOrPath), { device, ...(dtype ? { dtype } : {}) });
+  checkModelConfig({ 'config.json': model.config }); // bounded latex_ocr_instruction and token ids, as the app checks a folder
+  return { kind: 'vlm', model, recognize: async (image, opts = {}) => vlmPrediction(await recognizeVlm(tjs, model, image, { instruction: opts.instruction }), opts.numBeams) };
 }
 
 /**

@@ -91,15 +91,26 @@ function crashOrHang(kind: 'crash' | 'hang') {
 
 const api: OcrApi = {
   ...service,
-  async recognize(req, job) {
+  async recognize(req, job, onToken) {
     if (TEST_HOOKS && armedFault) {
       const kind = armedFault;
       armedFault = null;
       await crashOrHang(kind);
       await new Promise(() => undefined); // never answers: the page sees the crash or the time-out
     }
-    const p = await service.recognize(req, job);
+    // a VLM's streamed answer goes to the page's callback (a Comlink proxy: one message a token); a page
+    // that stopped listening must not fail the recognition
+    const stream = onToken && ((text: string) => void Promise.resolve(onToken(text)).catch(() => undefined));
+    const p = await service.recognize(req, job, stream);
     return Comlink.transfer(p, [p.modelInput.data.buffer]);
+  },
+  async explain(req, job, onProgress) {
+    // the page's progress callback is a Comlink proxy: a call is a message, and a page that
+    // stopped listening must not fail the maps
+    const report = onProgress && ((done: number, total: number) => void Promise.resolve(onProgress(done, total)).catch(() => undefined));
+    const maps = await service.explain(req, job, report);
+    const buffers = new Set([maps.overall, ...maps.tokens.map((t) => t.map)].map((m) => m.values.buffer as ArrayBuffer));
+    return Comlink.transfer(maps, [...buffers]);
   },
   /** Test hook (window.__ocrTest.fault): arms the fault for the next recognition; refused in production builds. */
   async fault(kind) {

@@ -46,7 +46,9 @@ export function usePerturbedImage() {
 export function paneJob(state: AppState, pane: PaneConfig): { image: Raster; key: string } | null {
   const { input } = state;
   if (!input) return null;
-  const model = `${pane.modelKey}|${pane.device}|${pane.dtype ?? 'default'}|beams ${pane.numBeams ?? DEFAULT_NUM_BEAMS}`;
+  // a VLM's instruction is part of its input: another wording is another job (unset: the model's own)
+  const instruction = pane.instruction !== undefined ? `|instruction ${JSON.stringify(pane.instruction)}` : '';
+  const model = `${pane.modelKey}|${pane.device}|${pane.dtype ?? 'default'}|beams ${pane.numBeams ?? DEFAULT_NUM_BEAMS}${instruction}`;
   if (pane.variant === 'original') return { image: input.raster, key: `${input.id}|original|${model}` };
   const k = optionsKey(state.perturb);
   const p = state.perturbed;
@@ -82,19 +84,25 @@ export function useRecognition() {
       const model = state.models.find((m) => m.key === pane.modelKey);
       if (!model) continue;
       void (async () => {
+        let settled = false;
         try {
           dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'loading', error: undefined, note: undefined, progress: {} } });
           const { prediction, loaded, note } = await recognise(
-            { source: model.source, device: pane.device, dtype: pane.dtype, image: job.image, numBeams: pane.numBeams },
+            { source: model.source, device: pane.device, dtype: pane.dtype, image: job.image, numBeams: pane.numBeams, ...(pane.instruction !== undefined ? { instruction: pane.instruction } : {}) },
             {
               signal: abort.signal,
               onProgress: (p) => {
                 if (p.file) dispatch({ type: 'paneResult', id: pane.id, patch: { progress: { ...(lastProgress[pane.id] = { ...lastProgress[pane.id], [p.file]: p }) } } });
               },
-              onLoaded: (loaded) => dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'running', loaded, progress: undefined } }),
+              onLoaded: (loaded) => dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'running', loaded, progress: undefined, streamed: undefined } }),
+              // a VLM's answer grows in the pane as it is generated (a stale job's tokens are dropped)
+              onToken: (text) => {
+                if (!abort.signal.aborted && !settled) dispatch({ type: 'paneResult', id: pane.id, patch: { streamed: text } });
+              },
             },
           );
-          dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'done', jobKey: job.key, prediction, loaded, note } });
+          settled = true; // a token message still on its way must not follow the result
+          dispatch({ type: 'paneResult', id: pane.id, patch: { status: 'done', jobKey: job.key, prediction, loaded, note, streamed: undefined } });
           markPredictionShown();
         } catch (e) {
           if (abort.signal.aborted) return;

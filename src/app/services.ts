@@ -2,7 +2,8 @@
 /** The app's long-lived workers (one of each), created lazily. */
 import { OcrClient } from '../worker-api/client.ts';
 import { OcrRouter, type JobOptions, type JobResult, type OrtBuild } from '../worker-api/router.ts';
-import type { RecognizeRequest } from '../worker-api/ocr.ts';
+import type { ExplainRequest, RecognizeRequest } from '../worker-api/ocr.ts';
+import type { PredictionMaps } from '../explain/maps.ts';
 import { TEST_HOOKS, testSwitchesOf, type TestSwitches } from '../worker-api/testHooks.ts';
 import { probeGpu, type GpuInfo } from '../model/device.ts';
 import ocrWorkerUrl from '../../workers/ocr.worker.ts?worker&url';
@@ -51,6 +52,11 @@ export function ocrClient(): OcrRouter {
  */
 export function recognise(req: RecognizeRequest, opts: JobOptions = {}): Promise<JobResult> {
   return ocrClient().job(req, opts);
+}
+
+/** "Where it looks" for a prediction (OcrRouter.explain): attention or occlusion maps, computed in the worker. */
+export function explainMaps(req: ExplainRequest, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<PredictionMaps> {
+  return ocrClient().explain(req, opts);
 }
 
 // test hooks for the end-to-end tests (fault injection), only in the page itself and only in

@@ -6,11 +6,11 @@
 import type { Raster } from '../image/raster.ts';
 import type { Stroke } from '../draw/strokes.ts';
 import { DEFAULT_PERTURB, type PerturbOptions } from '../perturb/types.ts';
-import type { DeviceChoice, Dtype, LoadedModel, LoadProgress, ModelSource, Prediction } from '../worker-api/ocr.ts';
+import type { DeviceChoice, Dtype, LoadedModel, LoadProgress, ModelSource, Prediction, VlmInfo } from '../worker-api/ocr.ts';
 import { DEFAULT_RESEARCH, MAX_SWEEP_MODELS, type ResearchConfig } from '../research/config.ts';
 import { sanitizePerturb } from '../schema/perturb.ts';
 import { hubIdOf } from '../schema/model-key.ts';
-import { MAX_PANES, MAX_REFERENCE_LENGTH } from '../schema/limits.ts';
+import { MAX_INSTRUCTION_CHARS, MAX_PANES, MAX_REFERENCE_LENGTH } from '../schema/limits.ts';
 
 export type InputOrigin = 'upload' | 'paste' | 'drop' | 'drawing' | 'example' | 'history' | 'permalink';
 
@@ -32,6 +32,8 @@ export interface ModelEntry {
   label: string;
   /** Markdown model card, when the model has one. */
   card?: string;
+  /** A vision-language model (prompted with an instruction), as its folder's config.json describes it. */
+  vlm?: VlmInfo;
 }
 
 export interface PaneConfig {
@@ -42,6 +44,8 @@ export interface PaneConfig {
   dtype?: Dtype;
   /** Beam width; unset = DEFAULT_NUM_BEAMS (src/model/beam.ts). */
   numBeams?: number;
+  /** Vision-language models only: the instruction; unset = the model's own (src/compare/VlmPane.tsx). */
+  instruction?: string;
 }
 
 export interface PaneResult {
@@ -54,6 +58,8 @@ export interface PaneResult {
   /** A note shown with the result, e.g. "the worker was restarted" or a device fallback. */
   note?: string;
   progress?: Record<string, LoadProgress>;
+  /** A vision-language model's answer so far, while it generates (its tokens stream in). */
+  streamed?: string;
 }
 
 export interface Alert {
@@ -230,6 +236,8 @@ export interface RestorePane {
   device: DeviceChoice;
   dtype?: Dtype;
   numBeams?: number;
+  /** A vision-language model's instruction (bounded here: MAX_INSTRUCTION_CHARS). */
+  instruction?: string;
   /** The model's name when known (a history entry keeps it), for messages. */
   modelLabel?: string;
 }
@@ -281,14 +289,19 @@ export function restoreState(req: RestoreRequest, models: readonly ModelEntry[])
   state.perturb = sanitizePerturb(req.perturb ?? {});
   if (req.panes?.length) {
     if (req.panes.length > MAX_PANES) notes.push(`Only the first ${MAX_PANES} panes are shown.`);
-    state.panes = req.panes.slice(0, MAX_PANES).map((p, i): PaneConfig => ({
-      id: i + 1,
-      variant: p.variant,
-      modelKey: modelFor(p.modelKey, { pane: i + 1 }, p.modelLabel),
-      device: p.device,
-      ...(p.dtype ? { dtype: p.dtype } : {}),
-      ...(p.numBeams !== undefined ? { numBeams: p.numBeams } : {}),
-    }));
+    state.panes = req.panes.slice(0, MAX_PANES).map((p, i): PaneConfig => {
+      const modelKey = modelFor(p.modelKey, { pane: i + 1 }, p.modelLabel);
+      return {
+        id: i + 1,
+        variant: p.variant,
+        modelKey,
+        device: p.device,
+        ...(p.dtype ? { dtype: p.dtype } : {}),
+        ...(p.numBeams !== undefined ? { numBeams: p.numBeams } : {}),
+        // a VLM's instruction stays with its model (the built-in one put in its place takes none)
+        ...(typeof p.instruction === 'string' && modelKey === p.modelKey ? { instruction: p.instruction.slice(0, MAX_INSTRUCTION_CHARS) } : {}),
+      };
+    });
   }
   if (req.mode) state.mode = req.mode;
   if (req.research && researchModels) state.research = { ...req.research, models: [...new Set(researchModels.map((k) => modelFor(k, { research: true })))] };

@@ -5,12 +5,15 @@ import { paneJob } from '../app/effects.ts';
 import { Katex } from '../render/Katex.tsx';
 import { RasterView } from '../ui/RasterView.tsx';
 import { DiffView } from './DiffView.tsx';
+import { MAX_SHOWN_LATEX_CHARS } from './limits.ts';
 import { LoadProgressBar } from './LoadProgressBar.tsx';
 import { TokenConfidence } from './TokenConfidence.tsx';
 import type { DeviceChoice, Dtype } from '../worker-api/ocr.ts';
 import { BEAM_WIDTHS, DEFAULT_NUM_BEAMS } from '../model/beam.ts';
 import { COPY_FORMATS, copyText, noMathmlReason, type CopyFormat } from '../render/copyFormats.ts';
 import { useRenderFault, useTestPrediction } from '../ui/renderTest.ts';
+import { InstructionField, paneVlm, VlmOutput } from './VlmPane.tsx';
+import { useWhereItLooks, WhereItLooks } from '../explain/WhereItLooks.tsx';
 
 /** The most of a prediction read out when a pane finishes (a screen reader would read all of it). */
 const ANNOUNCE_CHARS = 300;
@@ -95,6 +98,16 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
       ? `${name} read: ${said.length > ANNOUNCE_CHARS ? `${said.slice(0, ANNOUNCE_CHARS)}… (${said.length.toLocaleString('en')} characters in all)` : said || 'nothing'}`
       : '';
   const update = (patch: Partial<PaneConfig>) => dispatch({ type: 'updatePane', id: pane.id, patch });
+  // a vision-language model: an instruction field and its raw output (src/compare/VlmPane.tsx); null for OCR models
+  const paneModel = state.models.find((m) => m.key === pane.modelKey);
+  const vlm = paneVlm(pane, paneModel, result);
+  // "Where it looks" (src/explain/): for the finished prediction, with the model, device and precision that made it
+  const looksModel = state.models.find((m) => m.key === pane.modelKey);
+  const finished = result?.status === 'done' && !stale && !testPrediction ? result.prediction : undefined;
+  const looks = useWhereItLooks(
+    finished,
+    looksModel && finished ? { source: looksModel.source, device: finished.device === 'webgpu' ? 'webgpu' : 'wasm', dtype: finished.dtype } : null,
+  );
 
   return (
     <section className="pane" aria-label={name} aria-busy={result?.status === 'loading' || result?.status === 'running'}>
@@ -116,7 +129,7 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
         </label>
         <label>
           Model
-          <select value={pane.modelKey} onChange={(e) => update({ modelKey: e.target.value })}>
+          <select value={pane.modelKey} onChange={(e) => update({ modelKey: e.target.value, instruction: undefined })}>
             {state.models.map((m) => (
               <option key={m.key} value={m.key}>
                 {m.label}
@@ -139,7 +152,8 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
           <select value={pane.dtype ?? ''} onChange={(e) => update({ dtype: (e.target.value || undefined) as Dtype | undefined })}>
             {DTYPES.map((d) => (
               <option key={d.value} value={d.value}>
-                {d.label}
+                {/* a VLM's default is its config's (transformers.js_config.dtype), not the device's */}
+                {d.value === '' && paneModel?.vlm?.dtype ? `${d.label} (${paneModel.vlm.dtype}, from the model)` : d.label}
               </option>
             ))}
           </select>
@@ -155,6 +169,8 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
           </select>
         </label>
       </div>
+
+      {vlm && <InstructionField vlm={vlm} name={name} onChange={(instruction) => update({ instruction })} />}
 
       {result?.status === 'loading' && <LoadProgressBar progress={result.progress} />}
       <div className="pane-status" role="status" aria-label={`${name} status`}>
@@ -182,14 +198,21 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
         <RasterView raster={p?.modelInput} label={`Model input, ${name}`} />
         <figcaption>What the model sees</figcaption>
       </figure>
+      <WhereItLooks looks={looks} paneName={name} />
 
+      {vlm && <VlmOutput prediction={p} streamed={result?.status === 'running' ? result.streamed : undefined} name={name} />}
       {p && (
         <>
           <pre className="latex" aria-label="Predicted LaTeX" tabIndex={0}>
-            {p.latex}
+            {p.latex.length > MAX_SHOWN_LATEX_CHARS ? p.latex.slice(0, MAX_SHOWN_LATEX_CHARS) : p.latex}
           </pre>
+          {p.latex.length > MAX_SHOWN_LATEX_CHARS && (
+            <p className="pane-note" data-testid="latex-more">
+              The first {MAX_SHOWN_LATEX_CHARS.toLocaleString('en')} of {p.latex.length.toLocaleString('en')} characters are shown; Copy LaTeX copies all of them.
+            </p>
+          )}
           <CopyAs latex={p.latex} pane={name} />
-          <TokenConfidence prediction={p} label={`Token confidence, ${name}`} />
+          <TokenConfidence prediction={p} label={`Token confidence, ${name}`} selected={looks.selectedToken} onSelect={looks.selectedToken !== undefined ? looks.select : undefined} />
           <Katex latex={p.latex} label="Rendered prediction" textAbove />
           {state.reference && <DiffView from={state.reference} to={p.latex} label="vs reference" fromName="the reference" />}
           {other && otherPrediction && <DiffView from={otherPrediction.latex} to={p.latex} label={`vs Pane ${other.id}`} fromName={`Pane ${other.id}`} />}

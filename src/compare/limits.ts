@@ -38,6 +38,12 @@ export const DIFF_WORK = 2_000_000;
 export const MAX_CONFIDENCE_TOKENS = 256;
 
 /**
+ * Characters of a prediction's LaTeX laid out in its pane: laying out 120,000 characters took
+ * most of a 270 ms task (style and layout, not script). "Copy LaTeX" still copies all of it.
+ */
+export const MAX_SHOWN_LATEX_CHARS = 20_000;
+
+/**
  * How much of the end of a prediction the repetition-loop check reads (TokenConfidence): a loop
  * is at the end, and tokenising the whole of a huge prediction would take seconds.
  */

@@ -22,6 +22,9 @@ export interface HistoryPane {
   ranDtype?: Dtype;
   ms?: number;
   note?: string;
+  /** Vision-language models: the pane's instruction (absent = the model's own) and the answer as generated. */
+  instruction?: string;
+  raw?: string;
 }
 
 export interface HistoryInput {

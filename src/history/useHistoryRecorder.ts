@@ -63,6 +63,8 @@ export function useHistoryRecorder() {
         ranDtype: r.prediction?.dtype,
         ms: r.prediction ? Math.round(r.prediction.ms) : undefined,
         note: r.note,
+        ...(p.instruction !== undefined ? { instruction: p.instruction } : {}),
+        ...(r.status === 'done' && r.prediction?.raw !== undefined ? { raw: r.prediction.raw } : {}),
       };
     });
     const { reference, perturb } = state;

@@ -10,6 +10,7 @@ import { type PrepareSpec, prepareForModel } from '../image/prepare.ts';
 import type { Device, Dtype, LoadProgress, Prediction, TokenInfo } from '../worker-api/ocr.ts';
 import { beamSearch, checkNumBeams, logSoftmax, topIndices, DEFAULT_LENGTH_PENALTY, DEFAULT_NUM_BEAMS, type BeamResult } from './beam.ts';
 import { capMaxNewTokens, checkModelConfig, type ModelConfigFiles } from '../schema/model-config.ts';
+import { attentionRows, shownTokenIndices } from './explain.ts';
 
 export type Transformers = typeof TJS;
 // The pipeline object: typed loosely on purpose (transformers.js' own types for it are a large union).
@@ -371,14 +372,12 @@ export async function recognize(tjs: Transformers, model: EngineModel, image: Ra
   }
   const ms = performance.now() - t0;
   const tokenizer = model.pipe.tokenizer;
-  const eos = normaliseIds(generationSettings(model).eos_token_id);
-  const special = new Set<number>(tokenizer.all_special_ids ?? []);
-  const tokens: TokenInfo[] = [];
-  decoded.ids.forEach((id, k) => {
-    const step = decoded.steps[k];
-    if (!step || special.has(id) || eos.includes(id)) return;
+  // the shown tokens by the same rule as the maps' (src/model/explain.ts): token i is map i
+  const tokens: TokenInfo[] = shownTokenIndices(model, decoded.ids).map((k) => {
+    const id = decoded.ids[k];
+    const step = decoded.steps[k] ?? { ids: [], probs: [] };
     const pos = step.ids.indexOf(id);
-    tokens.push({
+    return {
       text: tokenizer.decode([id], { skip_special_tokens: true }),
       prob: pos >= 0 ? step.probs[pos] : 0,
       alternatives: step.ids
@@ -386,10 +385,21 @@ export async function recognize(tjs: Transformers, model: EngineModel, image: Ra
         .filter((a) => a.id !== id)
         .slice(0, topK)
         .map((a) => ({ text: tokenizer.decode([a.id], { skip_special_tokens: false }), prob: a.prob })),
-    });
+    };
   });
   const latex = (tokenizer.decode([decoded.start, ...decoded.ids], { skip_special_tokens: true }) as string).trim();
-  return { latex, tokens, ms, device: model.device, dtype: model.dtype, truncated: decoded.truncated, modelInput, decoding };
+  return {
+    latex,
+    tokens,
+    ms,
+    device: model.device,
+    dtype: model.dtype,
+    truncated: decoded.truncated,
+    modelInput,
+    decoding,
+    sequence: { start: decoded.start, ids: decoded.ids },
+    attentionAvailable: attentionRows(model) !== null,
+  };
 }
 
 function normaliseIds(v: unknown): number[] {

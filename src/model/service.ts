@@ -6,6 +6,8 @@
  */
 import { loadModel, recognize, defaultDtype, DecodeCancelled, requiredFiles, type EngineModel, type Transformers } from './engine.ts';
 import { chooseDevice, NO_GPU, type GpuInfo } from './device.ts';
+import { explainPrediction } from './explain.ts';
+import { createVlmService, registerVlmFolder } from './vlmService.ts';
 import { CONFIG_FILES, checkJsonSize, checkModelConfig, maxJsonBytes, parseConfigJson, type ModelConfigFiles } from '../schema/model-config.ts';
 import type { OcrApi, OrtRuntime, LoadRequest, LoadedModel, Device, Dtype, LoadProgress, RecognizeRequest, ModelSource, Prediction, JobTicket } from '../worker-api/ocr.ts';
 
@@ -24,11 +26,17 @@ export interface ServiceHost {
   runtime?: OrtRuntime;
   /** Test hook: make WebGPU model loading fail, to exercise the fallback. */
   failWebGPU?: boolean;
+  /**
+   * Where transformers.js loads user folders from; default USER_PREFIX (served by env.fetch below).
+   * Node tests give a folder on disk holding the same files: transformers.js for Node reads model
+   * files from the disk (onnxruntime-node takes a path), never through env.fetch.
+   */
+  userModelRoot?: string;
 }
 
 export type OcrService = OcrApi & {
   /** recognize() plus the device fallback note (what the worker returns). */
-  recognize(req: RecognizeRequest, job?: JobTicket): Promise<Prediction & { fallbackReason?: string }>;
+  recognize(req: RecognizeRequest, job?: JobTicket, onToken?: (textSoFar: string) => void): Promise<Prediction & { fallbackReason?: string }>;
 };
 
 export function createOcrService(tjs: Transformers, host: ServiceHost): OcrService {
@@ -76,7 +84,7 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
   }
 
   function modelPath(source: ModelSource): string {
-    return source.kind === 'user' ? `${USER_PREFIX}${source.id}` : source.id;
+    return source.kind === 'user' ? `${host.userModelRoot ?? USER_PREFIX}${source.id}` : source.id;
   }
 
   /**
@@ -95,6 +103,8 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
   }
 
   const loaded = new Map<string, Promise<EngineModel & { fallbackReason?: string }>>();
+  // vision-language models (config.json says so) are loaded and run by their own half (src/model/vlmService.ts)
+  const vlms = createVlmService(tjs, { host, userFiles, modelPath });
   let chain: Promise<unknown> = Promise.resolve();
   /** Run model work one call at a time. */
   function serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -172,6 +182,7 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
   return {
     load(req, onProgress) {
       return serial(async (): Promise<LoadedModel> => {
+        if (await vlms.isVlm(req.source)) return vlms.load(req, onProgress);
         const { key, model } = await getModel(req, onProgress);
         if (!warmed.has(model)) {
           await warmUp(model);
@@ -180,14 +191,31 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
         return { key, device: model.device, dtype: model.dtype, fallbackReason: model.fallbackReason, loadMs: model.loadMs, prepare: model.prepare };
       });
     },
-    recognize(req, job) {
+    recognize(req, job, onToken) {
       const cancelled = () => !!job && (job.id <= cancelledUpTo || (!!job.cancelled && job.id <= Atomics.load(job.cancelled, 0)));
       return serial(async () => {
         // cancelled while waiting its turn: never starts; while decoding: stops at the next step (src/model/engine.ts)
         if (cancelled()) throw new DecodeCancelled();
+        if (await vlms.isVlm(req.source)) return vlms.recognize(req, cancelled, onToken);
         const { model } = await getModel(req);
         const p = await recognize(tjs, model, req.image, { maxNewTokens: req.maxNewTokens, numBeams: req.numBeams, cancelled });
         return { ...p, fallbackReason: model.fallbackReason };
+      });
+    },
+    explain(req, job, onProgress) {
+      const cancelled = () => !!job && (job.id <= cancelledUpTo || (!!job.cancelled && job.id <= Atomics.load(job.cancelled, 0)));
+      return serial(async () => {
+        if (cancelled()) throw new DecodeCancelled();
+        const { model } = await getModel(req);
+        // the occlusion loop stops on an AbortSignal between passes: asked after each pass
+        const abort = new AbortController();
+        return explainPrediction(tjs, model, req.modelInput, req.sequence, req.kind, {
+          signal: abort.signal,
+          onProgress: (done, total) => {
+            if (cancelled()) abort.abort(new DecodeCancelled());
+            else onProgress?.(done, total);
+          },
+        });
       });
     },
     async cancel(upTo) {
@@ -199,6 +227,10 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
       await checkUserConfigs(map);
       userFiles.set(id, map);
       for (const k of [...loaded.keys()]) if (k.startsWith(`user:${id}|`)) loaded.delete(k);
+      vlms.forget(id);
+      // a vision-language model's folder has its own files (src/model/vlm.ts vlmRequiredFiles)
+      const vlm = await registerVlmFolder(map);
+      if (vlm) return vlm;
       const basics = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'];
       const missing = basics.filter((f) => !map.has(f));
       const complete = (['fp32', 'q8', 'fp16'] as Dtype[]).filter((d) => requiredFiles(d).every((f) => map.has(f)));

@@ -25,13 +25,14 @@ import { prepareForModel } from '../image/prepare.ts';
 import type { Device, LoadProgress, TokenInfo } from '../worker-api/ocr.ts';
 import { extract } from '../latex/extract.ts';
 import { capMaxNewTokens } from '../schema/model-config.ts';
+import { DEFAULT_INSTRUCTION, MAX_INSTRUCTION_CHARS } from '../schema/limits.ts';
 import { DecodeCancelled, DEFAULT_MAX_NEW_TOKENS, topKSoftmax, type Transformers } from './engine.ts';
 
 /** The instruction used when neither the caller nor the model folder gives one (the one the project's VLM fine-tunes use). */
-export const DEFAULT_INSTRUCTION = 'Convert this image to LaTeX notation.';
+export { DEFAULT_INSTRUCTION };
 
-/** The longest instruction accepted, from a caller or a model folder (UTF-16 units). */
-export const MAX_INSTRUCTION_CHARS = 2000;
+/** The longest instruction accepted, from a caller or a model folder (UTF-16 units); one number with links and history (src/schema/limits.ts). */
+export { MAX_INSTRUCTION_CHARS };
 
 /** The config.json field a model folder declares its training instruction in. */
 export const INSTRUCTION_FIELD = 'latex_ocr_instruction';

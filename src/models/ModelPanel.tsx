@@ -11,6 +11,8 @@ import { ocrClient } from '../app/services.ts';
 import { cachedModelFetch, fileUrl, modelsRoot } from '../pwa/modelCache.ts';
 import { pickedModel } from './folder.ts';
 import { HUB_ID_RE } from '../schema/model-key.ts';
+import { probeGpu } from '../model/device.ts';
+import type { VlmInfo } from '../worker-api/ocr.ts';
 
 // markdown-it (47 kB gzipped) loads when a card is first opened, not with the app; if
 // that fails (offline before the app was cached) the card says so instead of unmounting the app
@@ -84,9 +86,23 @@ function ModelCard({ model }: { model: ModelEntry }) {
   );
 }
 
+/**
+ * What a hub model needs (download size, WebGPU, memory) and whether this device can run it,
+ * asked from huggingface.co once the visitor has added it (src/models/hubInfo.ts, loaded then).
+ */
+async function hubRequirementsText(id: string): Promise<{ text: string; vlm: VlmInfo | null }> {
+  const [{ fetchHubModel, hubRequirements, requirementsText }, gpu] = await Promise.all([import('./hubInfo.ts'), probeGpu(navigator)]);
+  const { files, config } = await fetchHubModel(id);
+  const memory = (navigator as { deviceMemory?: number }).deviceMemory;
+  const r = hubRequirements(files, config);
+  return { text: requirementsText(r, gpu, memory), vlm: r.vlm };
+}
+
 export function ModelPanel() {
   const { state, dispatch } = useApp();
   const [hubId, setHubId] = useState('');
+  /** Per hub model key: what it needs, as asked from the hub after it was added. */
+  const [needs, setNeeds] = useState<Record<string, string>>({});
   const [info, setInfo] = useState('');
   const [busy, setBusy] = useState(false);
   const alert = (message: string) => dispatch({ type: 'alert', message });
@@ -100,10 +116,11 @@ export function ModelPanel() {
     setBusy(true);
     setInfo(`Checking "${picked.name}"…`);
     try {
-      const { missing } = await ocrClient().registerUserFiles(picked.id, picked.files);
+      const { missing, vlm } = await ocrClient().registerUserFiles(picked.id, picked.files);
       if (missing.length) {
         setInfo('');
-        alert(`The model folder "${picked.name}" cannot be used: it is missing ${missing.join(', ')}.`);
+        const what = vlm ? `vision-language model folder "${picked.name}" (${vlm.modelType})` : `model folder "${picked.name}"`;
+        alert(`The ${what} cannot be used: it is missing ${missing.join(', ')}.`);
         return;
       }
       const card = picked.readme && picked.readme.size <= MAX_CARD_BYTES ? await picked.readme.text() : undefined;
@@ -112,11 +129,13 @@ export function ModelPanel() {
         source: { kind: 'user', id: picked.id },
         label: `${picked.name} (your folder)`,
         ...(card !== undefined ? { card } : {}),
+        ...(vlm ? { vlm } : {}),
       };
       dispatch({ type: 'addModel', model });
       // a reloaded folder: panes that use it recognise again with the new files
       for (const p of state.panes) if (p.modelKey === model.key) dispatch({ type: 'paneResult', id: p.id, patch: { jobKey: undefined } });
-      setInfo(`Added "${model.label}" (${picked.files.length} files). Choose it in a pane's Model menu.`);
+      const kind = vlm ? `, a vision-language model (${vlm.modelType}) that takes an instruction${vlm.trainingInstruction !== null ? ' (it declares the one it was trained with)' : ''}` : '';
+      setInfo(`Added "${model.label}" (${picked.files.length} files${kind}). Choose it in a pane's Model menu.`);
     } catch (e) {
       setInfo('');
       alert(`Could not load the model folder "${picked.name}": ${e instanceof Error ? e.message : String(e)}`);
@@ -136,9 +155,21 @@ export function ModelPanel() {
       alert('Loading a Hugging Face model needs a network connection; you are offline.');
       return;
     }
-    dispatch({ type: 'addModel', model: { key: `hub:${id}`, source: { kind: 'hub', id }, label: `${id} (Hugging Face)` } });
+    const key = `hub:${id}`;
+    const model: ModelEntry = { key, source: { kind: 'hub', id }, label: `${id} (Hugging Face)` };
+    dispatch({ type: 'addModel', model });
     setHubId('');
     setInfo(`Added "${id}". Choose it in a pane's Model menu; it is downloaded from Hugging Face when first used.`);
+    // added = the visitor agreed to use huggingface.co: its size and needs are asked now, before any weights are fetched
+    setNeeds((n) => ({ ...n, [key]: 'Asking Hugging Face for its size and requirements…' }));
+    void hubRequirementsText(id).then(
+      ({ text, vlm }) => {
+        setNeeds((n) => ({ ...n, [key]: text }));
+        // a VLM's panes get their instruction field (and its training instruction) before it loads
+        if (vlm) dispatch({ type: 'addModel', model: { ...model, vlm } });
+      },
+      (e) => setNeeds((n) => ({ ...n, [key]: `Its size and requirements could not be read from Hugging Face (${e instanceof Error ? e.message : String(e)}).` })),
+    );
   };
 
   return (
@@ -150,6 +181,11 @@ export function ModelPanel() {
             <div>
               <strong>{m.label}</strong> <span className="hint">{KIND[m.source.kind]}</span>
             </div>
+            {needs[m.key] && (
+              <p className="hint" aria-label={`Requirements, ${m.label}`}>
+                {needs[m.key]}
+              </p>
+            )}
             <ModelCard model={m} />
           </li>
         ))}

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_PERTURB, NUMBER_SETTINGS, WHITE_ON_BLUE, clampSetting, type PerturbOptions } from './types.ts';
 import { MAX_STROKE_WIDTH, MIN_STROKE_WIDTH } from '../draw/strokes.ts';
+import { MAX_SWEEP_INSTRUCTIONS } from '../schema/limits.ts';
 
 export { WHITE_ON_BLUE };
 
@@ -22,6 +23,11 @@ export interface SweepVariable {
   apply: (value: number) => Partial<PerturbOptions>;
   /** Only meaningful for drawings (re-rasterised strokes), not pixel perturbations. */
   drawingOnly?: boolean;
+  /**
+   * Vision-language models only: the value is the index of an instruction in the sweep's list
+   * (src/research/instructions.ts), the image stays as given.
+   */
+  vlmOnly?: boolean;
 }
 
 function hex(c: [number, number, number]): string {
@@ -59,6 +65,8 @@ export const SWEEP_VARIABLES: SweepVariable[] = [
   ),
   // the value is the stroke width itself (useSweep re-rasterises the drawing): no perturbation
   { id: 'strokeWidth', label: 'Stroke width (drawings)', unit: 'px', from: 2, to: 16, min: MIN_STROKE_WIDTH, max: MAX_STROKE_WIDTH, apply: () => ({}), drawingOnly: true },
+  // the value is the instruction's number in the sweep's list (one wording per step): no perturbation
+  { id: 'instruction', label: 'Instruction wording (vision-language models)', unit: '#', from: 0, to: 0, min: 0, max: MAX_SWEEP_INSTRUCTIONS - 1, apply: () => ({}), vlmOnly: true },
 ];
 
 export function sweepVariable(id: string): SweepVariable {

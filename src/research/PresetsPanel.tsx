@@ -9,7 +9,7 @@ import { isIdentity } from '../perturb/types.ts';
 import { perturbWorker } from '../worker-api/perturb.ts';
 import { Katex } from '../render/Katex.tsx';
 import { percent } from './confidence.ts';
-import { presets, presetState, runPresetTest, type Preset, type PresetCell } from './presets.ts';
+import { paneInstructions, presets, presetState, runPresetTest, type Preset, type PresetCell } from './presets.ts';
 
 const exampleCache = new Map<string, Promise<Raster>>();
 function exampleRaster(p: Preset): Promise<Raster> {
@@ -34,13 +34,15 @@ export function PresetsPanel() {
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const abort = useRef<AbortController | null>(null);
   useEffect(() => () => abort.current?.abort(), []);
+  // a vision-language model is given the instruction of its pane in Compare
+  const instructions = paneInstructions(state.panes);
 
   const open = async (p: Preset) => {
     try {
       const raster = await exampleRaster(p);
       const keys = models.length ? models.map((m) => m.key) : [state.panes[0]?.modelKey ?? 'builtin:augmented'];
       const input = { id: newInputId('example'), name: p.example.title, origin: 'example' as const, raster, exampleId: p.example.id };
-      const { state: restored, notes } = presetState(p, input, keys, state.research.device, state.models);
+      const { state: restored, notes } = presetState(p, input, keys, state.research.device, state.models, instructions);
       dispatch({ type: 'restore', state: restored });
       for (const message of notes) dispatch({ type: 'alert', message });
     } catch (e) {
@@ -67,7 +69,8 @@ export function PresetsPanel() {
           },
           recognize: async (m, image, signal) => {
             const source = models.find((x) => x.key === m.key)!.source;
-            return (await recognise({ source, device, image }, { signal })).prediction;
+            const instruction = instructions[m.key];
+            return (await recognise({ source, device, image, ...(instruction !== undefined ? { instruction } : {}) }, { signal })).prediction;
           },
         },
         ctl.signal,
@@ -140,6 +143,22 @@ export function PresetsPanel() {
                         <span className="pane-error">{c.error}</span>
                       ) : (
                         <>
+                          {c.raw !== undefined && (
+                            // a vision-language model: its answer as generated, then the LaTeX extracted from it
+                            <>
+                              <pre className="latex raw-output" aria-label={`Raw output, ${p.title}, ${m.label}`}>
+                                {c.raw}
+                              </pre>
+                              <code className="preset-ref" aria-label={`Extracted LaTeX, ${p.title}, ${m.label}`}>
+                                {c.latex}
+                              </code>
+                              {c.instruction !== undefined && (
+                                <div className="hint">
+                                  Answer to: <q aria-label={`Instruction used, ${p.title}, ${m.label}`}>{c.instruction}</q>
+                                </div>
+                              )}
+                            </>
+                          )}
                           <Katex latex={c.latex} label="Rendered prediction" />
                           <div className="hint">
                             score <strong>{(1 - (c.ned ?? 1)).toFixed(2)}</strong>

@@ -13,6 +13,8 @@ export interface ResearchConfig {
   /** One or two model keys (ModelEntry.key). */
   models: string[];
   device: DeviceChoice;
+  /** The instruction variable's wordings, one per line as typed (src/research/instructions.ts); unset = the defaults. */
+  instructions?: string;
 }
 
 export const MAX_SWEEP_STEPS = 50;

@@ -17,8 +17,9 @@ import { fromBase64Url, toBase64Url } from '../util/base64.ts';
 import { readPerturb } from '../schema/perturb.ts';
 import { checkStrokes } from '../schema/strokes.ts';
 import { MODEL_KEY_RE } from '../schema/model-key.ts';
-import { MAX_PANES, MAX_POINTS, MAX_REFERENCE_LENGTH, MAX_STROKES } from '../schema/limits.ts';
+import { MAX_INSTRUCTION_CHARS, MAX_PANES, MAX_POINTS, MAX_REFERENCE_LENGTH, MAX_STROKES } from '../schema/limits.ts';
 import { DEVICE_CHOICES, DTYPES } from '../schema/history.ts';
+import { MAX_INSTRUCTION_LIST_CHARS } from './instructions.ts';
 
 export const PERMALINK_VERSION = 1;
 
@@ -28,6 +29,8 @@ export interface PermalinkPane {
   device: DeviceChoice;
   dtype?: Dtype;
   numBeams?: number;
+  /** A vision-language model's instruction (free text: its own `instr` parameter, "<pane number>~<text>"). */
+  instruction?: string;
 }
 
 export interface PermalinkState {
@@ -177,6 +180,8 @@ export function encodePermalink(s: PermalinkState): string {
   }
   // a fifth field, the beam width, only when set (links made before it existed have four)
   for (const p of s.panes ?? []) q.append('pane', [p.variant, p.modelKey, p.device, p.dtype ?? '', ...(p.numBeams !== undefined ? [p.numBeams] : [])].join('~'));
+  // an instruction may hold any character ("~" too): it goes in a parameter of its own, after its pane's number
+  (s.panes ?? []).forEach((p, i) => p.instruction !== undefined && q.append('instr', `${i + 1}~${p.instruction}`));
   if (s.mode) q.set('mode', s.mode);
   if (s.research) {
     const r = s.research;
@@ -186,6 +191,7 @@ export function encodePermalink(s: PermalinkState): string {
     q.set('r.steps', String(r.steps));
     q.set('r.models', r.models.join(','));
     q.set('r.dev', r.device);
+    if (r.instructions !== undefined) q.set('r.instr', r.instructions);
   }
   return q.toString();
 }
@@ -240,7 +246,8 @@ export function decodePermalink(hash: string, opts: { variables?: readonly strin
   const panes: PermalinkPane[] = [];
   const paneTexts = q.getAll('pane');
   if (paneTexts.length > MAX_PANES) errors.push(`The link has ${paneTexts.length} panes; the first ${MAX_PANES} are shown.`);
-  for (const raw of paneTexts.slice(0, MAX_PANES)) {
+  const paneAt = new Map<number, PermalinkPane>();
+  for (const [i, raw] of paneTexts.slice(0, MAX_PANES).entries()) {
     const [variant, modelKey, device, dtype, beams] = raw.split('~');
     let numBeams: number | undefined;
     try {
@@ -255,8 +262,19 @@ export function decodePermalink(hash: string, opts: { variables?: readonly strin
       (!dtype || DTYPES.includes(dtype as Dtype)) &&
       !Number.isNaN(numBeams)
     ) {
-      panes.push({ variant, modelKey, device: device as DeviceChoice, ...(dtype ? { dtype: dtype as Dtype } : {}), ...(numBeams !== undefined ? { numBeams } : {}) });
+      const pane: PermalinkPane = { variant, modelKey, device: device as DeviceChoice, ...(dtype ? { dtype: dtype as Dtype } : {}), ...(numBeams !== undefined ? { numBeams } : {}) };
+      panes.push(pane);
+      paneAt.set(i + 1, pane);
     } else errors.push('A pane in the link is not valid and was left out.');
+  }
+  // instructions name their pane by its number in the link (a pane left out above takes its instruction with it)
+  for (const raw of q.getAll('instr').slice(0, MAX_PANES)) {
+    const cut = raw.indexOf('~');
+    const n = Number(raw.slice(0, Math.max(0, cut)));
+    const text = raw.slice(cut + 1);
+    const pane = cut > 0 && Number.isInteger(n) ? paneAt.get(n) : undefined;
+    if (pane && text.length <= MAX_INSTRUCTION_CHARS && pane.instruction === undefined) pane.instruction = text;
+    else errors.push(text.length > MAX_INSTRUCTION_CHARS ? `An instruction in the link is too long (at most ${MAX_INSTRUCTION_CHARS} characters) and was left out.` : 'An instruction in the link names no pane and was left out.');
   }
   if (panes.length) state.panes = panes;
 
@@ -286,6 +304,10 @@ export function decodePermalink(hash: string, opts: { variables?: readonly strin
       DEVICES.includes(device)
     ) {
       state.research = { variable, from, to, steps, models, device };
+      // the instruction variable's wordings, one per line (src/research/instructions.ts)
+      const instr = q.get('r.instr');
+      if (instr !== null && instr.length <= MAX_INSTRUCTION_LIST_CHARS) state.research.instructions = instr;
+      else if (instr !== null) errors.push('The sweep instructions in the link are too long and were left out.');
     } else errors.push('The sweep settings in the link are not valid.');
   }
   return { state, errors, empty: false };

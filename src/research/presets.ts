@@ -8,7 +8,7 @@
  * symbols at all. The images are the examples marked as presets in src/input/examples.ts.
  */
 import { presetExample, type Example } from '../input/examples.ts';
-import { restoreState, type InputImage, type ModelEntry, type RestorePane, type RestoredState } from '../app/state.ts';
+import { restoreState, type InputImage, type ModelEntry, type PaneConfig, type RestorePane, type RestoredState } from '../app/state.ts';
 import type { DeviceChoice } from '../worker-api/ocr.ts';
 import { DEFAULT_PERTURB, WHITE_ON_BLUE, type PerturbOptions } from '../perturb/types.ts';
 import type { Raster } from '../image/raster.ts';
@@ -60,14 +60,23 @@ export function presets(): Preset[] {
 
 /**
  * The state that opens a preset in Compare, through the app's one set of restore rules:
- * a pane per model (one model: the image as given and perturbed, side by side).
+ * a pane per model (one model: the image as given and perturbed, side by side). A
+ * vision-language model keeps the instruction its pane had (`instructions`, by model key).
  */
-export function presetState(preset: Preset, input: InputImage, modelKeys: readonly string[], device: DeviceChoice, models: readonly ModelEntry[]): { state: RestoredState; notes: string[] } {
+export function presetState(
+  preset: Preset,
+  input: InputImage,
+  modelKeys: readonly string[],
+  device: DeviceChoice,
+  models: readonly ModelEntry[],
+  instructions: Readonly<Record<string, string>> = {},
+): { state: RestoredState; notes: string[] } {
   const keys = modelKeys.length ? modelKeys : [models[0]?.key ?? 'builtin:augmented'];
   const panes: RestorePane[] = (keys.length === 1 ? [keys[0], keys[0]] : keys).map((modelKey, i) => ({
     variant: keys.length === 1 && i === 0 ? 'original' : 'perturbed',
     modelKey,
     device,
+    ...(instructions[modelKey] !== undefined ? { instruction: instructions[modelKey] } : {}),
   }));
   return restoreState({ input, reference: preset.reference, perturb: preset.perturb, panes, mode: 'compare' }, models);
 }
@@ -80,12 +89,25 @@ export interface PresetCell {
   meanConfidence: number | null;
   truncated: boolean;
   error?: string;
+  /** Vision-language models: the answer as generated (the LaTeX was extracted from it), and the instruction given. */
+  raw?: string;
+  instruction?: string;
+}
+
+/**
+ * The instruction each vision-language model in the test is given: the one of the first pane
+ * holding it (what the visitor set up in Compare), by model key; models in no pane get their own.
+ */
+export function paneInstructions(panes: readonly Pick<PaneConfig, 'modelKey' | 'instruction'>[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of panes) if (p.instruction !== undefined && out[p.modelKey] === undefined) out[p.modelKey] = p.instruction;
+  return out;
 }
 
 export interface PresetTestDeps {
   /** The image of a preset (the example, perturbed). */
   image: (preset: Preset, signal: AbortSignal) => Promise<Raster>;
-  recognize: (model: SweepModel, image: Raster, signal: AbortSignal) => Promise<Pick<Prediction, 'latex' | 'tokens' | 'truncated'>>;
+  recognize: (model: SweepModel, image: Raster, signal: AbortSignal) => Promise<Pick<Prediction, 'latex' | 'tokens' | 'truncated'> & Partial<Pick<Prediction, 'raw' | 'instruction'>>>;
 }
 
 /**
@@ -111,7 +133,15 @@ export async function runPresetTest(list: Preset[], models: SweepModel[], deps: 
         if (!image) throw new Error(imageError ?? 'no image');
         const p = await deps.recognize(model, image, signal);
         if (signal.aborted) return cells; // a result that lands after "cancel" is dropped, as in runSweep
-        cell = { preset: preset.id, model: model.key, latex: p.latex, ned: scoreRow(p.latex, preset.reference).ned, meanConfidence: confidenceStats(p.tokens)?.mean ?? null, truncated: p.truncated };
+        cell = {
+          preset: preset.id,
+          model: model.key,
+          latex: p.latex,
+          ned: scoreRow(p.latex, preset.reference).ned,
+          meanConfidence: confidenceStats(p.tokens)?.mean ?? null,
+          truncated: p.truncated,
+          ...(p.raw !== undefined ? { raw: p.raw, instruction: p.instruction } : {}),
+        };
       } catch (e) {
         if (signal.aborted) return cells;
         cell = { preset: preset.id, model: model.key, latex: '', ned: null, meanConfidence: null, truncated: false, error: e instanceof Error ? e.message : String(e) };

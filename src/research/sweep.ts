@@ -21,9 +21,16 @@ export interface SweepStep {
   settings: PerturbOptions;
   /** For drawing-only variables (stroke width): the stroke width to re-rasterise with. */
   strokeWidth?: number;
+  /** For the instruction variable (vision-language models): this step's wording. */
+  instruction?: string;
 }
 
-export function planSweep(variable: SweepVariable, from: number, to: number, steps: number): SweepStep[] {
+/** The steps of a sweep; the instruction variable takes one step per wording of `instructions` (its value the wording's index). */
+export function planSweep(variable: SweepVariable, from: number, to: number, steps: number, instructions?: readonly string[]): SweepStep[] {
+  if (variable.vlmOnly) {
+    if (!instructions?.length) throw new RangeError('give at least one instruction to sweep');
+    return instructions.map((instruction, index) => ({ index, value: index, settings: settingsFor(variable, index), instruction }));
+  }
   if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError('from and to must be numbers');
   return sweepValues(from, to, steps).map((value, index) =>
     variable.drawingOnly
@@ -65,6 +72,9 @@ export interface SweepRow {
   error?: string;
   /** "Where it looks" of this step, when the sweep asked for maps (SweepDeps.recognize returned one). */
   stepMap?: StepMap;
+  /** Vision-language models: the answer as generated (`latex` was extracted from it) and the instruction given. */
+  raw?: string;
+  instruction?: string;
 }
 
 export interface SweepSpec {
@@ -75,6 +85,8 @@ export interface SweepSpec {
   models: SweepModel[];
   /** Reference LaTeX; '' = score against each model's step-0 prediction. */
   reference: string;
+  /** The wordings, when the variable is the instruction (one step each). */
+  instructions?: string[];
 }
 
 export interface SweepResult {
@@ -96,7 +108,9 @@ export interface SweepDeps {
     model: SweepModel,
     image: Raster,
     signal: AbortSignal,
-  ) => Promise<Pick<Prediction, 'latex' | 'tokens' | 'ms' | 'truncated'> & Partial<Pick<Prediction, 'device' | 'dtype'>> & { stepMap?: StepMap }>;
+    /** The step being read (its instruction, for the instruction variable); runSweep always gives it. */
+    step?: SweepStep,
+  ) => Promise<Pick<Prediction, 'latex' | 'tokens' | 'ms' | 'truncated'> & Partial<Pick<Prediction, 'device' | 'dtype' | 'raw' | 'instruction'>> & { stepMap?: StepMap }>;
 }
 
 export interface SweepHooks {
@@ -130,7 +144,7 @@ export function scoreRow(latex: string, basisLatex: string): { ned: number; scor
  * resolves with the rows so far (complete: false).
  */
 export async function runSweep(spec: SweepSpec, deps: SweepDeps, signal: AbortSignal, hooks: SweepHooks = {}): Promise<SweepResult> {
-  const plan = planSweep(spec.variable, spec.from, spec.to, spec.steps);
+  const plan = planSweep(spec.variable, spec.from, spec.to, spec.steps, spec.instructions);
   const result: SweepResult = { spec, plan, images: plan.map(() => undefined), rows: [], complete: false };
   const total = plan.length * spec.models.length;
   const basis: ScoreBasis = spec.reference.trim() ? 'reference' : 'step0';
@@ -167,7 +181,7 @@ export async function runSweep(spec: SweepSpec, deps: SweepDeps, signal: AbortSi
         const base = { step: step.index, value: step.value, model: model.key, modelLabel: model.label, basis };
         try {
           if (loadError) throw new Error(loadError);
-          const p = await deps.recognize(model, image, signal);
+          const p = await deps.recognize(model, image, signal, step);
           check();
           const bl = basis === 'reference' ? spec.reference : (step0Latex ?? p.latex);
           if (step.index === 0) step0Latex = p.latex;
@@ -187,6 +201,7 @@ export async function runSweep(spec: SweepSpec, deps: SweepDeps, signal: AbortSi
             device: p.device,
             dtype: p.dtype,
             ...(p.stepMap ? { stepMap: p.stepMap } : {}),
+            ...(p.raw !== undefined ? { raw: p.raw, instruction: p.instruction } : {}),
           };
         } catch (e) {
           check();

@@ -28,7 +28,7 @@ export function permalinkOf(state: AppState): { link: PermalinkState; notes: str
     if (state.perturb[k] !== DEFAULT_PERTURB[k]) (perturb as Record<string, unknown>)[k] = state.perturb[k];
   }
   if (Object.keys(perturb).length) link.perturb = perturb;
-  link.panes = state.panes.map((p) => ({ variant: p.variant, modelKey: p.modelKey, device: p.device, ...(p.dtype ? { dtype: p.dtype } : {}), ...(p.numBeams !== undefined ? { numBeams: p.numBeams } : {}) }));
+  link.panes = state.panes.map((p) => ({ variant: p.variant, modelKey: p.modelKey, device: p.device, ...(p.dtype ? { dtype: p.dtype } : {}), ...(p.numBeams !== undefined ? { numBeams: p.numBeams } : {}), ...(p.instruction !== undefined ? { instruction: p.instruction } : {}) }));
   if (state.panes.some((p) => p.modelKey.startsWith('user:')) || state.research.models.some((m) => m.startsWith('user:'))) {
     notes.push('Models opened from your own files are not in the link; the built-in model is used in their place.');
   }

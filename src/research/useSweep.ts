@@ -6,7 +6,8 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { InputImage, ModelEntry } from '../app/state.ts';
-import { ocrClient, recognise } from '../app/services.ts';
+import { explainMaps, ocrClient, recognise } from '../app/services.ts';
+import { NO_ATTENTION_REASON, stepMapOf, type StepMap } from '../explain/maps.ts';
 import { perturbWorker } from '../worker-api/perturb.ts';
 import { rasteriseStrokes } from '../draw/strokes.ts';
 import { isIdentity } from '../perturb/types.ts';
@@ -28,7 +29,9 @@ export interface SweepRun {
   /** The input the last sweep ran on (for export metadata). */
   input: InputImage | null;
   error: string | null;
-  start: (spec: SweepSpec, input: InputImage, models: ModelEntry[], device: DeviceChoice) => void;
+  /** `maps`: each step also gets its attention map ("Where it looks": one more pass per step). */
+  /** `instructions`: a vision-language model's instruction (its pane's), by model key, for sweeps of other variables. */
+  start: (spec: SweepSpec, input: InputImage, models: ModelEntry[], device: DeviceChoice, opts?: { maps?: boolean; instructions?: Readonly<Record<string, string>> }) => void;
   cancel: () => void;
 }
 
@@ -54,7 +57,7 @@ export function useSweep(): SweepRun {
 
   const cancel = useCallback(() => abort.current?.abort(), []);
 
-  const start = useCallback((spec: SweepSpec, inp: InputImage, models: ModelEntry[], device: DeviceChoice) => {
+  const start = useCallback((spec: SweepSpec, inp: InputImage, models: ModelEntry[], device: DeviceChoice, opts: { maps?: boolean; instructions?: Readonly<Record<string, string>> } = {}) => {
     abort.current?.abort();
     const ctl = new AbortController();
     abort.current = ctl;
@@ -65,7 +68,7 @@ export function useSweep(): SweepRun {
       return { source: m.source, device };
     };
     // the rows and images so far, shown while the sweep runs
-    const live: SweepResult = { spec, plan: planSweep(spec.variable, spec.from, spec.to, spec.steps), images: [], rows: [], complete: false };
+    const live: SweepResult = { spec, plan: planSweep(spec.variable, spec.from, spec.to, spec.steps, spec.instructions), images: [], rows: [], complete: false };
     const publish = () => {
       if (abort.current === ctl) setResult({ ...live, rows: [...live.rows], images: [...live.images] });
     };
@@ -84,7 +87,28 @@ export function useSweep(): SweepRun {
             load: async (m, signal) => {
               await ocrClient().load(request(m.key), undefined, signal);
             },
-            recognize: async (m, image, signal) => (await recognise({ ...request(m.key), image }, { signal })).prediction,
+            recognize: async (m, image, signal, step) => {
+              // a VLM: the step's wording (instruction sweeps), else its pane's instruction, else its own
+              const instruction = step?.instruction ?? opts.instructions?.[m.key];
+              const { prediction: p } = await recognise({ ...request(m.key), image, ...(instruction !== undefined ? { instruction } : {}) }, { signal });
+              if (!opts.maps) return p;
+              // the step's attention map, from the model, device and precision that read it
+              let stepMap: StepMap;
+              if (!p.attentionAvailable) stepMap = { unavailable: NO_ATTENTION_REASON };
+              else if (!p.sequence || !p.tokens.length) stepMap = { unavailable: 'no tokens to map' };
+              else {
+                const { source } = request(m.key);
+                const req = { source, device: p.device === 'webgpu' ? ('webgpu' as const) : ('wasm' as const), dtype: p.dtype, modelInput: p.modelInput, sequence: p.sequence, kind: 'attention' as const };
+                stepMap = await explainMaps(req, { signal }).then(
+                  (maps) => stepMapOf(maps, p.modelInput),
+                  (e) => {
+                    if (signal.aborted) throw e;
+                    return { unavailable: `the map failed: ${e instanceof Error ? e.message : String(e)}` };
+                  },
+                );
+              }
+              return { ...p, stepMap };
+            },
           },
           ctl.signal,
           {

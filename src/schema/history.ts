@@ -11,7 +11,7 @@ import { BEAM_WIDTHS } from '../model/beam.ts';
 import type { HistoryEntry, HistoryPane } from '../history/types.ts';
 import { perturbSchema } from './perturb.ts';
 import { strokesSchema } from './strokes.ts';
-import { MAX_ID_LENGTH, MAX_IMAGE_SIDE, MAX_NAME_LENGTH, MAX_PANES, MAX_REFERENCE_LENGTH, MAX_TEXT_LENGTH } from './limits.ts';
+import { MAX_ID_LENGTH, MAX_IMAGE_SIDE, MAX_INSTRUCTION_CHARS, MAX_NAME_LENGTH, MAX_PANES, MAX_REFERENCE_LENGTH, MAX_TEXT_LENGTH } from './limits.ts';
 
 export const EXPORT_FORMAT = 'latex-ocr-playground-history';
 /** The export file's version: 1 (files without one are read as 1). */
@@ -46,10 +46,13 @@ const paneSchema = v.pipe(
     ranDtype: lenient(v.picklist(DTYPES)),
     ms: lenient(v.pipe(finite, v.minValue(0))),
     note: lenient(text(MAX_TEXT_LENGTH)),
+    // vision-language models: the instruction (an over-long one is refused, not cut: a cut wording is another input) and the raw answer
+    instruction: lenient(v.pipe(v.string(), v.maxLength(MAX_INSTRUCTION_CHARS))),
+    raw: lenient(text(MAX_TEXT_LENGTH)),
   }),
   v.transform((p): HistoryPane => {
     const out: HistoryPane = { id: p.id, variant: p.variant, modelKey: p.modelKey, modelLabel: p.modelLabel ?? p.modelKey, device: p.device, status: p.status };
-    for (const k of ['dtype', 'numBeams', 'latex', 'error', 'ranOn', 'ranDtype', 'ms', 'note'] as const) if (p[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = p[k];
+    for (const k of ['dtype', 'numBeams', 'latex', 'error', 'ranOn', 'ranDtype', 'ms', 'note', 'instruction', 'raw'] as const) if (p[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = p[k];
     return out;
   }),
 );

@@ -24,3 +24,13 @@ export const MAX_ID_LENGTH = 200;
 export const MAX_IMAGE_SIDE = 65_536;
 /** Images in an imported history file larger than this are refused. */
 export const MAX_IMPORT_IMAGE_BYTES = 20 * 1024 * 1024;
+/**
+ * The instruction a vision-language model is given when neither the pane nor its folder says
+ * otherwise (the one the project's VLM fine-tunes use; src/model/vlm.ts). Here, not in vlm.ts,
+ * so the page shows it without loading the model code.
+ */
+export const DEFAULT_INSTRUCTION = 'Convert this image to LaTeX notation.';
+/** A vision-language model's instruction (a pane's, a link's, a model folder's latex_ocr_instruction; src/model/vlm.ts), in UTF-16 units. */
+export const MAX_INSTRUCTION_CHARS = 2000;
+/** Instructions in one research sweep over wordings (src/research/instructions.ts). */
+export const MAX_SWEEP_INSTRUCTIONS = 10;

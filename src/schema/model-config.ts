@@ -14,6 +14,7 @@
  */
 import * as v from 'valibot';
 import type { PrepareSpec } from '../image/prepare.ts';
+import { MAX_INSTRUCTION_CHARS } from './limits.ts';
 
 /**
  * The most tokens one recognition generates, whatever a model's generation_config or a caller
@@ -96,6 +97,14 @@ const ConfigJson = v.looseObject(
     ...tokenFields,
     is_encoder_decoder: v.optional(v.boolean('must be true or false')),
     decoder: v.optional(v.looseObject(tokenFields, 'must be an object')),
+    // a vision-language model's training instruction (src/model/vlm.ts): shown on the page and sent to the model
+    latex_ocr_instruction: v.optional(
+      v.pipe(
+        v.string('must be text'),
+        v.check((s) => s.trim() !== '', 'must not be empty'),
+        v.maxLength(MAX_INSTRUCTION_CHARS, `must be at most ${MAX_INSTRUCTION_CHARS} characters`),
+      ),
+    ),
   },
   'must be a JSON object',
 );
@@ -162,6 +171,8 @@ export interface ModelConfig {
   prepare: PrepareSpec | null;
   /** generation_config.json's max_new_tokens, clamped to MAX_NEW_TOKENS_CAP; undefined when it sets none. */
   maxNewTokens?: number;
+  /** config.json's latex_ocr_instruction (a vision-language model's training instruction); undefined when it declares none. */
+  instruction?: string;
 }
 
 /** Say "got …" only for short values: the point is the field, not an echo of a big object. */
@@ -185,6 +196,7 @@ export function checkModelConfig(files: ModelConfigFiles): ModelConfig {
   return {
     prepare: out['preprocessor_config.json']?.latex_ocr_prepare ?? null,
     maxNewTokens: out['generation_config.json']?.max_new_tokens ?? undefined,
+    ...(out['config.json']?.latex_ocr_instruction !== undefined ? { instruction: out['config.json'].latex_ocr_instruction } : {}),
   };
 }
 

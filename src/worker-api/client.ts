@@ -6,7 +6,8 @@
  */
 import * as Comlink from 'comlink';
 import { AbortedError, WorkerBridge, WorkerFailure } from './bridge.ts';
-import type { OcrApi, LoadRequest, LoadedModel, LoadProgress, Prediction, RecognizeRequest } from './ocr.ts';
+import type { OcrApi, LoadRequest, LoadedModel, LoadProgress, Prediction, RecognizeRequest, ExplainRequest } from './ocr.ts';
+import type { PredictionMaps } from '../explain/maps.ts';
 
 export { AbortedError, WorkerFailure };
 
@@ -14,6 +15,8 @@ export interface ClientOptions {
   createWorker: () => Worker;
   /** Limit for one recognition. */
   recognizeTimeoutMs?: number;
+  /** Limit for an occlusion map (one pass per patch, up to MAX_OCCLUSION_PASSES); an attention map has the recognition's. */
+  occlusionTimeoutMs?: number;
   /** Limit for loading a model (downloads included). */
   loadTimeoutMs?: number;
   /** Called after the worker was restarted, with the reason. */
@@ -69,19 +72,41 @@ export class OcrClient {
     });
   }
 
-  /** Recognise one image; aborting `signal` also stops the work in the worker within one decode step. */
-  recognize(req: RecognizeRequest, signal?: AbortSignal): Promise<Prediction & { fallbackReason?: string }> {
+  /**
+   * Recognise one image; aborting `signal` also stops the work in the worker within one decode step.
+   * A vision-language model streams its answer so far to `onToken` (through a Comlink proxy).
+   */
+  recognize(req: RecognizeRequest, signal?: AbortSignal, onToken?: (textSoFar: string) => void): Promise<Prediction & { fallbackReason?: string }> {
     const id = ++this.lastJob;
-    return this.bridge.call((api) => api.recognize(req, { id, cancelled: this.cancelCell }), {
+    return this.bridge.call((api) => api.recognize(req, { id, cancelled: this.cancelCell }, onToken ? Comlink.proxy(onToken) : undefined), {
       timeoutMs: this.opts.recognizeTimeoutMs ?? 60_000,
       what: 'Recognition',
       signal,
-      onAbort: (api) => {
-        // every earlier job is settled or cancelled already (calls go one at a time), so "up to id" is exact
-        if (this.cancelCell) Atomics.store(this.cancelCell, 0, Math.max(Atomics.load(this.cancelCell, 0), id));
-        // not queued: it must pass the job it stops
-        void api.cancel(id).catch(() => undefined);
-      },
+      onAbort: (api) => this.stopInWorker(api, id),
+    });
+  }
+
+  /** Cooperative cancel of job `id`, which is on the worker now. */
+  private stopInWorker(api: Comlink.Remote<OcrApi>, id: number) {
+    // every earlier job is settled or cancelled already (calls go one at a time), so "up to id" is exact
+    if (this.cancelCell) Atomics.store(this.cancelCell, 0, Math.max(Atomics.load(this.cancelCell, 0), id));
+    // not queued: it must pass the job it stops
+    void api.cancel(id).catch(() => undefined);
+  }
+
+  /**
+   * "Where it looks" for a prediction (ExplainRequest); cancelled like recognize(). The image
+   * goes over as a copy whose buffer is transferred (the page keeps showing its own).
+   */
+  explain(req: ExplainRequest, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<PredictionMaps> {
+    const id = ++this.lastJob;
+    const data = new Uint8ClampedArray(req.modelInput.data);
+    const sent = { ...req, modelInput: { ...req.modelInput, data } };
+    return this.bridge.call((api) => api.explain(Comlink.transfer(sent, [data.buffer]), { id, cancelled: this.cancelCell }, opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined), {
+      timeoutMs: req.kind === 'occlusion' ? (this.opts.occlusionTimeoutMs ?? 600_000) : (this.opts.recognizeTimeoutMs ?? 60_000),
+      what: req.kind === 'occlusion' ? 'The occlusion map' : 'The attention map',
+      signal: opts.signal,
+      onAbort: (api) => this.stopInWorker(api, id),
     });
   }
 

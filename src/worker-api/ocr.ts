@@ -39,6 +39,12 @@ export interface LoadedModel {
   loadMs: number;
   /** Built-in models: how their images are prepared (grey, trim, fit); null = model's own processor. */
   prepare: import('../image/prepare.ts').PrepareSpec | null;
+  /** 'vlm': a vision-language model prompted with an instruction (src/model/vlm.ts); absent = 'ocr'. */
+  kind?: 'ocr' | 'vlm';
+  /** VLM only: the instruction it is given when none is asked for (its training instruction, else DEFAULT_INSTRUCTION). */
+  instruction?: string;
+  /** VLM only: the instruction its config.json declares it was trained with (latex_ocr_instruction), null when none. */
+  trainingInstruction?: string | null;
 }
 
 export interface TokenInfo {
@@ -61,6 +67,20 @@ export interface Prediction {
   modelInput: Raster;
   /** How the tokens were chosen (src/model/engine.ts); absent in predictions made before beam search existed. */
   decoding?: Decoding;
+  /**
+   * The decoded sequence: the start token and every id after it, as decoded (end token
+   * included). "Where it looks" re-scores exactly this (src/model/explain.ts); absent in
+   * predictions made before it existed (history).
+   */
+  sequence?: { start: number; ids: number[] };
+  /** The model's decoder returns its cross-attention, so attention maps can be drawn (else only occlusion maps). */
+  attentionAvailable?: boolean;
+  /** VLM only: the answer exactly as generated, from which `latex` was extracted (src/latex/extract.ts). */
+  raw?: string;
+  /** VLM only: the instruction the model was given. */
+  instruction?: string;
+  /** VLM only: what extraction changed to get `latex` from `raw` ("removed 2 stray $"); empty when nothing. */
+  repairs?: string[];
 }
 
 export interface Decoding {
@@ -77,6 +97,19 @@ export interface RecognizeRequest extends LoadRequest {
   maxNewTokens?: number;
   /** Beam width, MIN_BEAMS..MAX_BEAMS (src/model/beam.ts); default DEFAULT_NUM_BEAMS. */
   numBeams?: number;
+  /** VLM only (OCR models ignore it): the instruction; default the model's own (LoadedModel.instruction). */
+  instruction?: string;
+}
+
+/**
+ * "Where it looks" for a prediction already made (src/model/explain.ts): the model that made it,
+ * the image it was given (Prediction.modelInput) and the sequence it decoded (Prediction.sequence).
+ */
+export interface ExplainRequest extends LoadRequest {
+  modelInput: Raster;
+  sequence: { start: number; ids: number[] };
+  /** 'attention': one pass (models that return their cross-attention); 'occlusion': one pass per patch (any encoder-decoder). */
+  kind: import('../explain/maps.ts').MapKind;
 }
 
 /**
@@ -109,19 +142,42 @@ export interface DeviceInfo {
   runtime: OrtRuntime;
 }
 
+/** What registering a model folder found: the files it lacks, and, for a vision-language model, what it is. */
+export interface UserModelInfo {
+  missing: string[];
+  /** Set when config.json describes a vision-language model (src/model/vlm.ts). */
+  vlm?: VlmInfo;
+}
+
+/** A vision-language model as the page shows it before loading it. */
+export interface VlmInfo {
+  /** config.json's model_type ("llava", "gemma3", ...). */
+  modelType: string;
+  /** config.json's latex_ocr_instruction, null when it declares none. */
+  trainingInstruction: string | null;
+  /** config.json's transformers.js_config.dtype when it is one the panes offer: the pane's default precision. */
+  dtype?: Dtype;
+}
+
 export interface OcrApi {
   /** Load (or reuse) a model; progress events are reported through the callback. */
   load(req: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
   /**
    * Recognise one image. Calls are serialised inside the worker. With a ticket the call can be
    * cancelled (cancel(), or the ticket's shared cell): it then rejects with an AbortError,
-   * without starting if it had not started, else within one decode step.
+   * without starting if it had not started, else within one decode step. A VLM streams its
+   * answer so far through `onToken` (a Comlink proxy from the page) after every token.
    */
-  recognize(req: RecognizeRequest, job?: JobTicket): Promise<Prediction>;
+  recognize(req: RecognizeRequest, job?: JobTicket, onToken?: (textSoFar: string) => void): Promise<Prediction>;
+  /**
+   * Per-token and overall maps of a prediction (ExplainRequest), serialised with recognize() and
+   * cancelled the same way (between passes); `onProgress(done, total)` after each occlusion pass.
+   */
+  explain(req: ExplainRequest, job?: JobTicket, onProgress?: (done: number, total: number) => void): Promise<import('../explain/maps.ts').PredictionMaps>;
   /** Cancels every job with id <= upTo (see JobTicket). */
   cancel(upTo: number): Promise<void>;
   /** Make user-picked files available as model `id` (paths relative to the model folder). */
-  registerUserFiles(id: string, files: { path: string; file: Blob }[]): Promise<{ missing: string[] }>;
+  registerUserFiles(id: string, files: { path: string; file: Blob }[]): Promise<UserModelInfo>;
   /** Which devices this worker can use (WebGPU needs an adapter). */
   devices(): Promise<DeviceInfo>;
   /** Test hook: make the worker crash or hang, to exercise the page's restart logic. */

@@ -12,7 +12,8 @@
  * the reason for the choice comes back as the result's fallbackReason.
  */
 import { AbortedError, WorkerFailure, type OcrClient } from './client.ts';
-import type { DeviceInfo, LoadProgress, LoadRequest, LoadedModel, Prediction, RecognizeRequest } from './ocr.ts';
+import type { DeviceInfo, ExplainRequest, LoadProgress, LoadRequest, LoadedModel, Prediction, RecognizeRequest, UserModelInfo } from './ocr.ts';
+import type { PredictionMaps } from '../explain/maps.ts';
 import { chooseDevice, type GpuInfo } from '../model/device.ts';
 
 export type OrtBuild = 'wasm' | 'webgpu';
@@ -31,6 +32,8 @@ export interface JobOptions {
   onProgress?: (p: LoadProgress) => void;
   /** The model is loaded; recognition starts. */
   onLoaded?: (m: LoadedModel) => void;
+  /** A vision-language model's answer so far, after each generated token. */
+  onToken?: (textSoFar: string) => void;
 }
 
 export interface JobResult {
@@ -46,7 +49,7 @@ export interface RouterOptions {
   gpu: () => Promise<GpuInfo>;
 }
 
-type Client = Pick<OcrClient, 'load' | 'recognize' | 'registerUserFiles' | 'devices' | 'fault' | 'dispose' | 'restarts'>;
+type Client = Pick<OcrClient, 'load' | 'recognize' | 'explain' | 'registerUserFiles' | 'devices' | 'fault' | 'dispose' | 'restarts'>;
 
 export class OcrRouter {
   private clients = new Map<OrtBuild, Client>();
@@ -102,14 +105,31 @@ export class OcrRouter {
     }
     loaded = { ...loaded, fallbackReason: loaded.fallbackReason ?? r.note };
     opts.onLoaded?.(loaded);
-    const p = await client.recognize(r.req, opts.signal);
+    const p = await client.recognize(r.req, opts.signal, opts.onToken);
     const prediction = { ...p, fallbackReason: p.fallbackReason ?? r.note };
     const notes = [prediction.fallbackReason ?? loaded.fallbackReason, prediction.decoding?.fellBackReason].filter(Boolean);
     return { prediction, loaded, note: notes.length ? notes.join(' ') : undefined };
   }
 
+  /**
+   * "Where it looks" for a prediction, as job() recognises: the device resolved once, the model
+   * loaded if it is not (a restarted worker), then the maps; `onProgress` per occlusion pass.
+   */
+  async explain(req: ExplainRequest, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<PredictionMaps> {
+    const r = await this.route(req);
+    if (opts.signal?.aborted) throw new AbortedError();
+    this.last = r.build;
+    const client = this.client(r.build);
+    try {
+      await client.load({ source: r.req.source, device: r.req.device, dtype: r.req.dtype }, undefined, opts.signal);
+    } catch (e) {
+      throw e instanceof WorkerFailure || e instanceof AbortedError ? e : new ModelLoadError(e);
+    }
+    return client.explain(r.req, opts);
+  }
+
   /** Registers a user's model folder with every worker, present and future. */
-  async registerUserFiles(id: string, files: { path: string; file: Blob }[]): Promise<{ missing: string[] }> {
+  async registerUserFiles(id: string, files: { path: string; file: Blob }[]): Promise<UserModelInfo> {
     if (this.clients.size === 0) this.client('wasm'); // someone has to check the folder
     this.userModels.set(id, files);
     return (await Promise.all([...this.clients.values()].map((c) => c.registerUserFiles(id, files))))[0];

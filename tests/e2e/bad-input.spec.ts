@@ -182,6 +182,7 @@ test('a huge prediction does not freeze the panes: capped rendering, no main-thr
     const p = pane(page, n);
     await expect(p.getByLabel('Predicted LaTeX')).toHaveText(new RegExp(`^${n === 1 ? 'a' : 'b'}_0 ${n === 1 ? 'a' : 'b'}_1 `));
     await expect(p.getByRole('group', { name: 'Rendered prediction' })).toContainText('Not rendered: 119,999 characters, over the 3,000 that are rendered. The LaTeX is shown as text above.');
+    await expect(p.getByTestId('latex-more')).toHaveText('The first 20,000 of 119,999 characters are shown; Copy LaTeX copies all of them.');
     await expect(p.getByTestId('confidence-more')).toHaveText(`The first ${MAX_CONFIDENCE_TOKENS} of 30,000 tokens are shown.`);
     await expect(p.locator('.conf-tok')).toHaveCount(MAX_CONFIDENCE_TOKENS);
     await expect(p.getByRole('group', { name: 'vs reference' }).getByTestId('diff-note')).toHaveText(/^Not compared: the reference has [\d,]+ characters and this prediction 119,999;/);

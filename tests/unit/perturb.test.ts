@@ -306,7 +306,7 @@ describe('the perturbation registry (one table)', () => {
   });
 
   it('sweep variables come from it and clamp to its limits', () => {
-    expect(SWEEP_VARIABLES.map((v) => v.id)).toEqual(['colour', 'invert', 'hue', 'brightness', 'contrast', 'scale', 'rotate', 'margin', 'blur', 'noise', 'jpeg', 'strokeWidth']);
+    expect(SWEEP_VARIABLES.map((v) => v.id)).toEqual(['colour', 'invert', 'hue', 'brightness', 'contrast', 'scale', 'rotate', 'margin', 'blur', 'noise', 'jpeg', 'strokeWidth', 'instruction']);
     expect(settingsFor(sweepVariable('scale'), 10).scale).toBe(3);
     expect(settingsFor(sweepVariable('blur'), 50).blur).toBe(6);
     expect(settingsFor(sweepVariable('margin'), 12.4).margin).toBe(12);
