@@ -13,7 +13,7 @@ import { HubConsent } from '../research/HubConsent.tsx';
 import { usePermalinkRestore } from '../research/usePermalink.ts';
 import { HistoryPanel } from '../history/HistoryPanel.tsx';
 import { useHistoryRecorder } from '../history/useHistoryRecorder.ts';
-import { ModelPanel } from '../models/ModelPanel.tsx';
+import { ModelPanel } from '../model-picker/ModelPanel.tsx';
 import { OfflineControl } from '../pwa/OfflineControl.tsx';
 import { ErrorBoundary } from '../ui/ErrorBoundary.tsx';
 

@@ -1,11 +1,11 @@
 /**
- * What a Hugging Face model needs, said before its weights are downloaded (src/models/hubInfo.ts):
+ * What a Hugging Face model needs, said before its weights are downloaded (src/model-picker/hubInfo.ts):
  * the size of the files the app would load, a VLM's kind, WebGPU for weights too large for WASM,
  * and this device's verdict.
  */
 import { describe, expect, it } from 'vitest';
 import { explainLoadFailure } from '../../src/model/vlmService.ts';
-import { fetchHubModel, hubApiUrl, hubRequirements, requirementsText, WASM_WEIGHTS_LIMIT } from '../../src/models/hubInfo.ts';
+import { fetchHubModel, hubApiUrl, hubRequirements, requirementsText, WASM_WEIGHTS_LIMIT } from '../../src/model-picker/hubInfo.ts';
 
 const GEMMA = { model_type: 'gemma3', architectures: ['Gemma3ForConditionalGeneration'], 'transformers.js_config': { dtype: 'q4f16' }, latex_ocr_instruction: 'Convert this image to LaTeX notation.' };
 const gemmaFiles = [

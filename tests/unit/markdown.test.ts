@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MAX_CARD_CHARS, TRUNCATED_NOTE, renderMarkdown } from '../../src/models/renderMarkdown.ts';
+import { MAX_CARD_CHARS, TRUNCATED_NOTE, renderMarkdown } from '../../src/model-picker/renderMarkdown.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

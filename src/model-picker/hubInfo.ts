@@ -2,7 +2,7 @@
  * What a Hugging Face model asks of this device, said before its weights are downloaded:
  * the size of the files the app would load, whether it is a vision-language model, and whether
  * it needs WebGPU. Asked from the hub's API (the file list with sizes) and its config.json, only
- * once the visitor has added the model (src/models/ModelPanel.tsx): nothing goes to the hub
+ * once the visitor has added the model (src/model-picker/ModelPanel.tsx): nothing goes to the hub
  * before that. The numbers are what the hub lists; memory is estimated from the weights' size
  * (a model needs at least its weights in memory), not measured.
  */

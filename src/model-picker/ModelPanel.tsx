@@ -88,7 +88,7 @@ function ModelCard({ model }: { model: ModelEntry }) {
 
 /**
  * What a hub model needs (download size, WebGPU, memory) and whether this device can run it,
- * asked from huggingface.co once the visitor has added it (src/models/hubInfo.ts, loaded then).
+ * asked from huggingface.co once the visitor has added it (src/model-picker/hubInfo.ts, loaded then).
  */
 async function hubRequirementsText(id: string): Promise<{ text: string; vlm: VlmInfo | null }> {
   const [{ fetchHubModel, hubRequirements, requirementsText }, gpu] = await Promise.all([import('./hubInfo.ts'), probeGpu(navigator)]);
