@@ -348,6 +348,25 @@ export async function beamDecode(
   };
 }
 
+/**
+ * What the confidence row shows of a token: its text, the probability it was chosen with, and
+ * the top alternatives of its step (`step`: that step's most likely ids and their probabilities).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function tokenInfo(tokenizer: any, id: number, step: { ids: number[]; probs: number[] } | undefined, topK: number): TokenInfo {
+  const s = step ?? { ids: [], probs: [] };
+  const pos = s.ids.indexOf(id);
+  return {
+    text: tokenizer.decode([id], { skip_special_tokens: true }),
+    prob: pos >= 0 ? s.probs[pos] : 0,
+    alternatives: s.ids
+      .map((alt, j) => ({ id: alt, prob: s.probs[j] }))
+      .filter((a) => a.id !== id)
+      .slice(0, topK)
+      .map((a) => ({ text: tokenizer.decode([a.id], { skip_special_tokens: false }), prob: a.prob })),
+  };
+}
+
 /** Recognise one image with a loaded model: prepare, decode (greedy or beam search), report confidences. */
 export async function recognize(tjs: Transformers, model: EngineModel, image: Raster, opts: RecognizeOptions = {}): Promise<Prediction> {
   const numBeams = checkNumBeams(opts.numBeams ?? DEFAULT_NUM_BEAMS);
@@ -373,20 +392,7 @@ export async function recognize(tjs: Transformers, model: EngineModel, image: Ra
   const ms = performance.now() - t0;
   const tokenizer = model.pipe.tokenizer;
   // the shown tokens by the same rule as the maps' (src/model/explain.ts): token i is map i
-  const tokens: TokenInfo[] = shownTokenIndices(model, decoded.ids).map((k) => {
-    const id = decoded.ids[k];
-    const step = decoded.steps[k] ?? { ids: [], probs: [] };
-    const pos = step.ids.indexOf(id);
-    return {
-      text: tokenizer.decode([id], { skip_special_tokens: true }),
-      prob: pos >= 0 ? step.probs[pos] : 0,
-      alternatives: step.ids
-        .map((alt, j) => ({ id: alt, prob: step.probs[j] }))
-        .filter((a) => a.id !== id)
-        .slice(0, topK)
-        .map((a) => ({ text: tokenizer.decode([a.id], { skip_special_tokens: false }), prob: a.prob })),
-    };
-  });
+  const tokens: TokenInfo[] = shownTokenIndices(model, decoded.ids).map((k) => tokenInfo(tokenizer, decoded.ids[k], decoded.steps[k], topK));
   const latex = (tokenizer.decode([decoded.start, ...decoded.ids], { skip_special_tokens: true }) as string).trim();
   return {
     latex,

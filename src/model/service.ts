@@ -6,6 +6,7 @@
  */
 import { loadModel, recognize, defaultDtype, DecodeCancelled, requiredFiles, type EngineModel, type Transformers } from './engine.ts';
 import { chooseDevice, NO_GPU, type GpuInfo } from './device.ts';
+import { LoadedModels, loadWithCpuFallback, warmUpImage, withHubAccess } from './loading.ts';
 import { explainPrediction } from './explain.ts';
 import { createVlmService, registerVlmFolder } from './vlmService.ts';
 import { CONFIG_FILES, checkJsonSize, checkModelConfig, maxJsonBytes, parseConfigJson, type ModelConfigFiles } from '../schema/model-config.ts';
@@ -102,7 +103,7 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
     checkModelConfig(configs);
   }
 
-  const loaded = new Map<string, Promise<EngineModel & { fallbackReason?: string }>>();
+  const loaded = new LoadedModels<EngineModel & { fallbackReason?: string }>(MAX_LOADED, (m) => m.pipe.dispose?.());
   // vision-language models (config.json says so) are loaded and run by their own half (src/model/vlmService.ts)
   const vlms = createVlmService(tjs, { host, userFiles, modelPath });
   let chain: Promise<unknown> = Promise.resolve();
@@ -130,50 +131,27 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
     // a CPU request never waits for the WebGPU adapter (the page's router sends concrete devices)
     const gpu = req.device === 'wasm' || req.device === host.cpuDevice ? NO_GPU : await host.gpu();
     const chosen = chooseDevice(req.device, gpu, host.cpuDevice);
-    let device = chosen.device;
-    let fallbackReason = chosen.note;
-    let dtype = await chooseDtype(req.source, device, req.dtype);
-    const key = `${req.source.kind}:${req.source.id}|${device}|${dtype}`;
-    if (!loaded.has(key)) {
-      const attempt = async (d: Device, t: Dtype) => {
-        if (d === 'webgpu' && host.failWebGPU) throw new Error('WebGPU disabled by the failWebGPU test hook');
-        tjs.env.allowRemoteModels = req.source.kind === 'hub';
-        try {
-          return await loadModel(tjs, modelPath(req.source), { device: d, dtype: t, onProgress });
-        } finally {
-          tjs.env.allowRemoteModels = false;
-        }
-      };
-      const p = attempt(device, dtype)
-        .catch(async (e) => {
-          if (device !== 'webgpu') throw e;
-          // WebGPU failed (device lost, missing feature, unsupported op): fall back to the CPU
-          fallbackReason = `WebGPU failed (${e instanceof Error ? e.message : e}); ran on ${host.cpuDevice.toUpperCase()} instead.`;
-          device = host.cpuDevice;
-          dtype = await chooseDtype(req.source, device, req.dtype === 'fp16' ? undefined : req.dtype);
-          return attempt(device, dtype);
-        })
-        .then((m) => ({ ...m, fallbackReason }));
-      loaded.set(key, p);
-      p.catch(() => loaded.delete(key));
-      while (loaded.size > MAX_LOADED) {
-        const oldest = loaded.keys().next().value!;
-        const victim = loaded.get(oldest);
-        loaded.delete(oldest);
-        victim?.then((m) => m.pipe.dispose?.()).catch(() => undefined);
-      }
-    }
-    const m = await loaded.get(key)!;
+    const dtype = await chooseDtype(req.source, chosen.device, req.dtype);
+    const key = `${req.source.kind}:${req.source.id}|${chosen.device}|${dtype}`;
+    const m = await loaded.get(key, async () => {
+      const { model, fallbackReason } = await loadWithCpuFallback(
+        chosen.device,
+        host.cpuDevice,
+        async (d) => {
+          // on the CPU after a WebGPU failure: the dtype that device wants (fp16 is WebGPU's)
+          const t = d === chosen.device ? dtype : await chooseDtype(req.source, d, req.dtype === 'fp16' ? undefined : req.dtype);
+          return withHubAccess(tjs, req.source, () => loadModel(tjs, modelPath(req.source), { device: d, dtype: t, onProgress }));
+        },
+        host.failWebGPU,
+      );
+      return { ...model, fallbackReason: fallbackReason ?? chosen.note };
+    });
     return { key: `${req.source.kind}:${req.source.id}|${m.device}|${m.dtype}`, model: m };
   }
 
   /** One recognition right after loading: compiles WebGPU shaders, allocates buffers. */
   async function warmUp(m: EngineModel) {
-    const w = 96;
-    const h = 64;
-    const data = new Uint8ClampedArray(w * h * 4).fill(255);
-    for (let y = 20; y < 44; y++) for (let x = 30; x < 34; x++) data.fill(0, (y * w + x) * 4, (y * w + x) * 4 + 3);
-    await recognize(tjs, m, { width: w, height: h, data }, { maxNewTokens: 4 });
+    await recognize(tjs, m, warmUpImage(), { maxNewTokens: 4 });
   }
   const warmed = new WeakSet<object>();
   /** Jobs up to this id were cancelled by a cancel() message (JobTicket). */
@@ -226,7 +204,7 @@ export function createOcrService(tjs: Transformers, host: ServiceHost): OcrServi
       for (const { path, file } of files) map.set(path.replace(/^\.?\/+/, ''), file);
       await checkUserConfigs(map);
       userFiles.set(id, map);
-      for (const k of [...loaded.keys()]) if (k.startsWith(`user:${id}|`)) loaded.delete(k);
+      loaded.forget(`user:${id}|`);
       vlms.forget(id);
       // a vision-language model's folder has its own files (src/model/vlm.ts vlmRequiredFiles)
       const vlm = await registerVlmFolder(map);

@@ -26,7 +26,7 @@ import type { Device, LoadProgress, TokenInfo } from '../worker-api/ocr.ts';
 import { extract } from '../latex/extract.ts';
 import { capMaxNewTokens } from '../schema/model-config.ts';
 import { DEFAULT_INSTRUCTION, MAX_INSTRUCTION_CHARS } from '../schema/limits.ts';
-import { DecodeCancelled, DEFAULT_MAX_NEW_TOKENS, topKSoftmax, type Transformers } from './engine.ts';
+import { DecodeCancelled, DEFAULT_MAX_NEW_TOKENS, tokenInfo, topKSoftmax, type Transformers } from './engine.ts';
 
 /** The instruction used when neither the caller nor the model folder gives one (the one the project's VLM fine-tunes use). */
 export { DEFAULT_INSTRUCTION };
@@ -545,18 +545,7 @@ export async function recognizeVlm(tjs: Transformers, model: VlmModel, image: Ra
   const special = new Set<number>(tokenizer.all_special_ids ?? []);
   const tokens: TokenInfo[] = [];
   fresh.forEach((id, k) => {
-    const step = steps[k];
-    if (!step || special.has(id) || eos.includes(id)) return;
-    const pos = step.ids.indexOf(id);
-    tokens.push({
-      text: tokenizer.decode([id], { skip_special_tokens: true }),
-      prob: pos >= 0 ? step.probs[pos] : 0,
-      alternatives: step.ids
-        .map((alt, j) => ({ id: alt, prob: step.probs[j] }))
-        .filter((a) => a.id !== id)
-        .slice(0, topK)
-        .map((a) => ({ text: tokenizer.decode([a.id], { skip_special_tokens: false }), prob: a.prob })),
-    });
+    if (steps[k] && !special.has(id) && !eos.includes(id)) tokens.push(tokenInfo(tokenizer, id, steps[k], topK));
   });
 
   const { latex, repairs } = extract(text);

@@ -6,12 +6,12 @@
  * (image-to-text models, the user-folder file server, the one promise chain) to itself.
  */
 import { chooseDevice, NO_GPU } from './device.ts';
+import { LoadedModels, loadWithCpuFallback, warmUpImage, withHubAccess } from './loading.ts';
 import { defaultDtype, type Transformers } from './engine.ts';
 import { DEFAULT_INSTRUCTION, disposeVlm, loadVlm, readTrainingInstruction, recognizeVlm, vlmConfigSupport, vlmRequiredFiles, type VlmDtype, type VlmModel, type VlmPrediction } from './vlm.ts';
 import { checkModelConfig, parseConfigJson } from '../schema/model-config.ts';
 import type { ServiceHost } from './service.ts';
 import type { Device, Dtype, LoadedModel, LoadProgress, LoadRequest, ModelSource, Prediction, RecognizeRequest, UserModelInfo, VlmInfo } from '../worker-api/ocr.ts';
-import type { Raster } from '../image/raster.ts';
 
 /** The dtypes a pane offers (src/worker-api/ocr.ts Dtype). */
 const OFFERED: readonly Dtype[] = ['fp32', 'q8', 'fp16'];
@@ -118,7 +118,7 @@ export function createVlmService(tjs: Transformers, deps: VlmServiceDeps) {
   const { host, userFiles } = deps;
   /** A hub model's config.json, by source key (fetched once; a failure is forgotten, to be asked again). */
   const kinds = new Map<string, Promise<unknown>>();
-  const loaded = new Map<string, Promise<Loaded>>();
+  const loaded = new LoadedModels<Loaded>(MAX_LOADED_VLMS, (m) => disposeVlm(m));
   const warmed = new WeakSet<object>();
   const sourceKey = (s: ModelSource) => `${s.kind}:${s.id}`;
 
@@ -172,16 +172,15 @@ export function createVlmService(tjs: Transformers, deps: VlmServiceDeps) {
     const config = await configOf(req.source);
     const gpu = req.device === 'wasm' || req.device === host.cpuDevice ? NO_GPU : await host.gpu();
     const chosen = chooseDevice(req.device, gpu, host.cpuDevice);
-    let device = chosen.device;
-    let fallbackReason = chosen.note;
-    const dtype = await chooseDtype(req.source, device, config, req.dtype);
-    const key = `${sourceKey(req.source)}|${device}|${JSON.stringify(dtype ?? 'config')}`;
-    if (!loaded.has(key)) {
-      const attempt = async (d: Device, t: VlmDtype | undefined) => {
-        if (d === 'webgpu' && host.failWebGPU) throw new Error('WebGPU disabled by the failWebGPU test hook');
-        tjs.env.allowRemoteModels = req.source.kind === 'hub';
-        try {
-          const m = await loadVlm(tjs, deps.modelPath(req.source), { device: d, dtype: t, onProgress }).catch((e) => {
+    const dtype = await chooseDtype(req.source, chosen.device, config, req.dtype);
+    const key = `${sourceKey(req.source)}|${chosen.device}|${JSON.stringify(dtype ?? 'config')}`;
+    return loaded.get(key, async () => {
+      const { model, fallbackReason } = await loadWithCpuFallback(
+        chosen.device,
+        host.cpuDevice,
+        async (d) => {
+          const t = d === chosen.device ? dtype : await chooseDtype(req.source, d, config, req.dtype === 'fp16' ? undefined : req.dtype);
+          const m = await withHubAccess(tjs, req.source, () => loadVlm(tjs, deps.modelPath(req.source), { device: d, dtype: t, onProgress })).catch((e) => {
             throw explainLoadFailure(e, d);
           });
           try {
@@ -191,37 +190,16 @@ export function createVlmService(tjs: Transformers, deps: VlmServiceDeps) {
             throw e;
           }
           return m;
-        } finally {
-          tjs.env.allowRemoteModels = false;
-        }
-      };
-      const p = attempt(device, dtype)
-        .catch(async (e) => {
-          if (device !== 'webgpu') throw e;
-          fallbackReason = `WebGPU failed (${e instanceof Error ? e.message : e}); ran on ${host.cpuDevice.toUpperCase()} instead.`;
-          device = host.cpuDevice;
-          return attempt(device, await chooseDtype(req.source, device, config, req.dtype === 'fp16' ? undefined : req.dtype));
-        })
-        .then((m): Loaded => ({ ...m, fallbackReason }));
-      loaded.set(key, p);
-      p.catch(() => loaded.delete(key));
-      while (loaded.size > MAX_LOADED_VLMS) {
-        const oldest = loaded.keys().next().value!;
-        const victim = loaded.get(oldest);
-        loaded.delete(oldest);
-        victim?.then((m) => disposeVlm(m)).catch(() => undefined);
-      }
-    }
-    return loaded.get(key)!;
+        },
+        host.failWebGPU,
+      );
+      return { ...model, fallbackReason: fallbackReason ?? chosen.note };
+    });
   }
 
   /** One short generation right after loading (compiles WebGPU shaders, allocates buffers), as for the OCR models. */
   async function warmUp(m: VlmModel) {
-    const w = 96;
-    const h = 64;
-    const data = new Uint8ClampedArray(w * h * 4).fill(255);
-    for (let y = 20; y < 44; y++) for (let x = 30; x < 34; x++) data.fill(0, (y * w + x) * 4, (y * w + x) * 4 + 3);
-    await recognizeVlm(tjs, m, { width: w, height: h, data } satisfies Raster, { maxNewTokens: 1 });
+    await recognizeVlm(tjs, m, warmUpImage(), { maxNewTokens: 1 });
   }
 
   function describe(source: ModelSource, m: Loaded): LoadedModel {
@@ -255,11 +233,7 @@ export function createVlmService(tjs: Transformers, deps: VlmServiceDeps) {
     },
     /** A folder registered again: its loaded models are dropped (the next call loads the new files). */
     forget(id: string) {
-      for (const k of [...loaded.keys()])
-        if (k.startsWith(`user:${id}|`)) {
-          void loaded.get(k)?.then((m) => disposeVlm(m)).catch(() => undefined);
-          loaded.delete(k);
-        }
+      loaded.forget(`user:${id}|`, true);
     },
   };
 }
