@@ -11,12 +11,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as Comlink from 'comlink';
-import { tjs, ROOT } from '../../cli/common.ts';
-import { createOcrService } from '../../src/model/service.ts';
+import { ROOT } from '../../cli/common.ts';
 import { DEFAULT_INSTRUCTION } from '../../src/model/vlm.ts';
 import { VLM_GREEDY_REASON } from '../../src/model/vlmService.ts';
-import type { OcrApi, RecognizeRequest } from '../../src/worker-api/ocr.ts';
+import type { RecognizeRequest } from '../../src/worker-api/ocr.ts';
 import type { Raster } from '../../src/image/raster.ts';
+import { serviceOverChannel } from './service-channel.ts';
 
 const DIR = path.join(ROOT, 'tests', 'fixtures', 'tiny-vlm');
 
@@ -37,22 +37,10 @@ async function register(id: string, files: { path: string; file: Blob }[]) {
 // is missing) come from the registered files, as in the browser.
 const MODEL_ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'vlm-service-'));
 
-const { port1, port2 } = new MessageChannel();
-Comlink.expose(
-  createOcrService(tjs, {
-    gpu: async () => ({ webgpu: false, shaderF16: false }),
-    cpuDevice: 'cpu',
-    baseUrl: 'http://localhost/',
-    crossOriginIsolated: false,
-    userModelRoot: MODEL_ROOT + path.sep,
-  }),
-  port1 as unknown as Comlink.Endpoint,
-);
-const api = Comlink.wrap<OcrApi>(port2 as unknown as Comlink.Endpoint);
+const { api, close } = serviceOverChannel({ userModelRoot: MODEL_ROOT + path.sep });
 afterAll(() => {
   fs.rmSync(MODEL_ROOT, { recursive: true, force: true });
-  port1.close();
-  port2.close();
+  close();
 });
 
 /** The fixture's files as a picked folder gives them (paths relative to the folder), config.json changed by `patch`. */

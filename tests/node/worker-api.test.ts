@@ -9,24 +9,12 @@ import * as Comlink from 'comlink';
 import { tjs, readImage, MODELS_DIR } from '../../cli/common.ts';
 import { createOcrService } from '../../src/model/service.ts';
 import { DecodeCancelled, loadModel, recognize } from '../../src/model/engine.ts';
-import type { OcrApi, LoadProgress, RecognizeRequest } from '../../src/worker-api/ocr.ts';
+import type { LoadProgress, RecognizeRequest } from '../../src/worker-api/ocr.ts';
 import { FIXTURE_DIR } from '../fixtures/generate.ts';
+import { serviceOverChannel } from './service-channel.ts';
 
-const { port1, port2 } = new MessageChannel();
-Comlink.expose(
-  createOcrService(tjs, {
-    gpu: async () => ({ webgpu: false, shaderF16: false }),
-    cpuDevice: 'cpu',
-    baseUrl: 'http://localhost/',
-    crossOriginIsolated: false,
-  }),
-  port1 as unknown as Comlink.Endpoint,
-);
-const api = Comlink.wrap<OcrApi>(port2 as unknown as Comlink.Endpoint);
-afterAll(() => {
-  port1.close();
-  port2.close();
-});
+const { api, close } = serviceOverChannel();
+afterAll(close);
 
 describe('OcrApi over a MessageChannel', () => {
   it('reports devices', async () => {
