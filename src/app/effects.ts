@@ -7,15 +7,14 @@
  */
 import { useEffect, useRef } from 'react';
 import { useApp } from './context.tsx';
-import { optionsKey, type AppState, type PaneConfig } from './state.ts';
+import { optionsKey } from './state.ts';
+import { paneJob } from './selectors.ts';
 import { recognise } from './services.ts';
 import { markPredictionShown } from './bench.ts';
 import { perturbWorker } from '../worker-api/perturb.ts';
 import { WorkerFailure } from '../worker-api/client.ts';
 import { ModelLoadError } from '../worker-api/router.ts';
 import type { LoadProgress } from '../worker-api/ocr.ts';
-import type { Raster } from '../image/raster.ts';
-import { DEFAULT_NUM_BEAMS } from '../model/beam.ts';
 
 const PERTURB_DEBOUNCE_MS = 80;
 
@@ -40,20 +39,6 @@ export function usePerturbedImage() {
       clearTimeout(t);
     };
   }, [input, perturb, dispatch]);
-}
-
-/** The image a pane recognises, and the key of that job; null while not ready. */
-export function paneJob(state: AppState, pane: PaneConfig): { image: Raster; key: string } | null {
-  const { input } = state;
-  if (!input) return null;
-  // a VLM's instruction is part of its input: another wording is another job (unset: the model's own)
-  const instruction = pane.instruction !== undefined ? `|instruction ${JSON.stringify(pane.instruction)}` : '';
-  const model = `${pane.modelKey}|${pane.device}|${pane.dtype ?? 'default'}|beams ${pane.numBeams ?? DEFAULT_NUM_BEAMS}${instruction}`;
-  if (pane.variant === 'original') return { image: input.raster, key: `${input.id}|original|${model}` };
-  const k = optionsKey(state.perturb);
-  const p = state.perturbed;
-  if (!p || p.inputId !== input.id || p.optionsKey !== k) return null;
-  return { image: p.raster, key: `${input.id}|${k}|${model}` };
 }
 
 export function useRecognition() {

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../app/context.tsx';
 import type { PaneConfig } from '../app/state.ts';
-import { paneJob } from '../app/effects.ts';
+import { isStale } from '../app/selectors.ts';
 import { Katex } from '../render/Katex.tsx';
 import { RasterView } from '../ui/RasterView.tsx';
 import { DiffView } from './DiffView.tsx';
@@ -82,7 +82,6 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
   const { state, dispatch } = useApp();
   const result = state.results[pane.id];
   const otherResult = other ? state.results[other.id] : undefined;
-  const job = paneJob(state, pane);
   const name = `Pane ${pane.id}`;
   useRenderFault(name);
   // test builds only: a prediction put in place of this pane's (and the other pane's) own
@@ -90,7 +89,7 @@ export function Pane({ pane, other }: { pane: PaneConfig; other?: PaneConfig }) 
   const otherTestPrediction = useTestPrediction(other?.id ?? -1);
   const p = testPrediction ?? result?.prediction;
   const otherPrediction = otherTestPrediction ?? otherResult?.prediction;
-  const stale = !!result?.jobKey && job?.key !== result.jobKey;
+  const stale = isStale(state, pane);
   // what a screen reader hears when this pane finishes (the status line only says how long it took)
   const said = p ? p.latex.trim() : '';
   const announcement =

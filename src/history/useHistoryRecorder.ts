@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef } from 'react';
 import { useApp } from '../app/context.tsx';
-import { paneJob } from '../app/effects.ts';
+import { paneJob } from '../app/selectors.ts';
 import { historyStore } from './idb.ts';
 import { inputPng } from './image.ts';
 import { HistoryQuotaError } from './store.ts';

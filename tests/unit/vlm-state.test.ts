@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_MODELS, initialState, restoreState, type AppState, type InputImage, type ModelEntry } from '../../src/app/state.ts';
-import { paneJob } from '../../src/app/effects.ts';
+import { paneJob } from '../../src/app/selectors.ts';
 import { decodePermalink, encodePermalink } from '../../src/research/permalink.ts';
 import { paneInstructions, presets, presetState, runPresetTest } from '../../src/research/presets.ts';
 import { parseExportEntry } from '../../src/history/store.ts';
