@@ -65,6 +65,24 @@ describe('training smoke test', () => {
     expect(fs.readFileSync(path.join(dir, 'command.txt'), 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
+  it('scores best.pt again when the config changes the validation sets, so the next validation compares fairly', () => {
+    const dir = path.join(work, 'rescore');
+    fs.cpSync(path.join(work, 'run'), dir, { recursive: true });
+    // a score from other validation sets that no 50-step model reaches on these ones
+    run(PY, ['-c', `import torch; p=${JSON.stringify(path.join(dir, 'best.pt'))}; ck=torch.load(p); ck['state']['best']=0.99; torch.save(ck, p)`]);
+    const out = run(PY, ['training/ocr/train.py', '--config', 'training/configs/smoke.json', '--run', dir, '--steps', '50', '--set', 'val.n=16']);
+    expect(out).toMatch(/RESCORED/);
+    const log = fs.readFileSync(path.join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rescored = log.find((e) => 'rescored_best' in e)?.rescored_best;
+    expect(rescored.old_score).toBe(0.99);
+    expect(rescored.val.clean.n).toBe(16);
+    const best = JSON.parse(run(PY, ['-c', `import torch, json; s=torch.load(${JSON.stringify(path.join(dir, 'best.pt'))})['state']; print(json.dumps([s['best'], s['val_key']]))`]));
+    // best.pt now holds either its rescored score or a better checkpoint validated after it
+    expect(best[0]).toBeLessThan(0.99);
+    expect(best[0]).toBeGreaterThanOrEqual(rescored.score);
+    expect(best[1]).toEqual([['clean'], 16, 60]);
+  });
+
   it('exports the transformers.js layout with every dtype', () => {
     for (const f of ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json']) {
       expect(fs.existsSync(path.join(work, 'model', f))).toBe(true);

@@ -126,6 +126,9 @@ def augment(g, rng: random.Random, kind, p):
         # output (x, y) samples input (a x + b y + c, y)
         c = -sh * h if sh > 0 else 0.0
         im = im.transform((nw, h), Image.AFFINE, (1 / sx, sh / sx, c / sx, 0, 1, 0), resample=Image.BILINEAR, fillcolor=255)
+    # elastic: a smooth random warp of the handwriting (pen wobble, uneven symbol shapes)
+    if hand and rng.random() < p.get("elastic_prob", 0):
+        im = elastic(im, rng, p["elastic_cell"], p["elastic_sigma"])
     # small rotation, white fill (ink/paper come later)
     if rng.random() < p["rotate_prob"]:
         pad = int(0.1 * im.height) + 2
@@ -162,6 +165,32 @@ def augment(g, rng: random.Random, kind, p):
         Image.fromarray(x).save(buf, format="JPEG", quality=rng.randint(*p["jpeg_quality"]))
         x = np.asarray(Image.open(buf).convert("L"))
     return x
+
+
+def elastic(im, rng: random.Random, cell, sigma):
+    """A piecewise-bilinear warp (PIL's MESH transform): a grid with cells of `cell` x the ink's
+    height, each inner vertex moved by a Gaussian of `sigma` x the cell size; white fill.
+    Cells scale with the ink, so a one-line expression in a large square image is not crushed."""
+    box = Image.eval(im, lambda v: 255 - v).getbbox()  # the ink's bounding box
+    if not box:
+        return im
+    w, h = im.size
+    size = max(4.0, cell * (box[3] - box[1]))
+    nx, ny = max(1, round(w / size)), max(1, round(h / size))
+    xs = [w * i / nx for i in range(nx + 1)]
+    ys = [h * j / ny for j in range(ny + 1)]
+    d = sigma * size
+    # source position of each grid vertex: the border stays put, inner vertices move
+    src = [[(x + (rng.gauss(0, d) if 0 < i < nx else 0.0), y + (rng.gauss(0, d) if 0 < j < ny else 0.0))
+            for i, x in enumerate(xs)] for j, y in enumerate(ys)]
+    mesh = []
+    for j in range(ny):
+        for i in range(nx):
+            box_ = (round(xs[i]), round(ys[j]), round(xs[i + 1]), round(ys[j + 1]))
+            (ax, ay), (bx, by) = src[j][i], src[j + 1][i]          # upper-left, lower-left
+            (cx, cy), (dx, dy) = src[j + 1][i + 1], src[j][i + 1]  # lower-right, upper-right
+            mesh.append((box_, (ax, ay, bx, by, cx, cy, dx, dy)))
+    return im.transform((w, h), Image.MESH, mesh, resample=Image.BILINEAR, fillcolor=255)
 
 
 # ---------------------------------------------------------------- batches

@@ -95,8 +95,9 @@ def main():
         colour = COLOURS[i % len(COLOURS)]
         train_series.append((f"{label} train NLL", colour, [(xk(r), r["nll"]) for r in train]))
         val_series.append((f"{label} val score", colour, [(xk(r), r["score"]) for r in val]))
-        if i == 0 and val and len(val[0]["val"]) > 1:
-            for j, k in enumerate(val[0]["val"]):
+        keys = list(dict.fromkeys(k for r in val for k in r["val"]))  # every set, in first-seen order
+        if i == 0 and len(keys) > 1:
+            for j, k in enumerate(keys):
                 c2 = tuple(min(255, int(v * 0.5 + 127)) for v in COLOURS[(j + 3) % len(COLOURS)])
                 val_series.append((f"{label} val {k}", c2, [(xk(r), r["val"][k]["sim"]) for r in val if k in r["val"]]))
     panel(d, (70, 40, W - 20, 300), train_series, "training NLL (per token)", font, a.x)

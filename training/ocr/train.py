@@ -16,7 +16,9 @@ overwrites a better best.pt. Batches are a pure function of (seed, step): a resu
 exactly the batches an uninterrupted one would have.
 
 Selection score: the mean token similarity over the config's validation sets (narrow: im2latex
-val clean; augmented: also white-on-blue and CROHME validation).
+val clean; augmented: also white-on-blue and handwriting). When the config changes the validation
+sets, best.pt is scored again on the new ones at start (a "rescored_best" log line), so the
+comparison stays fair.
 """
 import argparse
 import collections
@@ -327,8 +329,13 @@ def main():
                 val_sets[name] = (val, None)
             elif name == "white_on_blue":
                 val_sets[name] = (val, lambda g: recolour(g, *WHITE_ON_BLUE))
-            elif name == "crohme":
+            elif name == "crohme":  # other images of the training writers (and often the same formulas)
                 val_sets[name] = (read_crohme("validation", vocab)[:500], None)
+            elif name == "crohme_2013":  # other writers: the CROHME 2013 test set (the benchmark is 2014)
+                val_sets[name] = (read_crohme("2013", vocab)[:500], None)
+            else:
+                raise SystemExit(f"unknown validation set {name!r} in the config's val.sets")
+    val_key = [c["val"]["sets"], c["val"]["n"], c["val"]["max_new"]]  # what a selection score means
 
     state = {"step": 0, "best": -1.0, "best_step": -1, "seconds": 0.0, "samples": 0}
     last, best_path, log_path = (os.path.join(a.run, f) for f in ("last.pt", "best.pt", "log.jsonl"))
@@ -350,11 +357,16 @@ def main():
     else:
         truncate_log(log_path, -1)
     # the best score lives with best.pt: never trust an older copy in last.pt
+    rescore = None
     if os.path.exists(best_path):
         b = torch.load(best_path, map_location="cpu")
         state["best"], state["best_step"] = b["state"]["best"], b["state"]["best_step"]
+        # scored on other validation sets (the config changed them): score best.pt again below
+        if b["state"].get("val_key") != val_key:  # (older best.pt files have no key)
+            rescore = b
     elif resumed:
         state["best"], state["best_step"] = -1.0, -1
+    state["val_key"] = val_key
 
     if c["channels_last"]:
         model = model.to(memory_format=torch.channels_last)
@@ -381,11 +393,14 @@ def main():
         torch.save(ck, last + ".tmp")
         os.replace(last + ".tmp", last)
 
-    def validate():
+    def val_scores():
         v = c["val"]
         res = {k: evaluate(model, vocab, s[:v["n"]], t, max_new=v["max_new"], channels_last=c["channels_last"])
                for k, (s, t) in val_sets.items()}
-        score = float(np.mean([r["sim"] for r in res.values()]))
+        return res, float(np.mean([r["sim"] for r in res.values()]))
+
+    def validate():
+        res, score = val_scores()
         entry = {"step": state["step"], "val": res, "score": score, "t": round(state["seconds"]), "samples": state["samples"]}
         if score > state["best"]:
             state["best"], state["best_step"] = score, state["step"]
@@ -395,6 +410,23 @@ def main():
         log.write(json.dumps(entry) + "\n")
         log.flush()
         print("VAL", json.dumps(entry), flush=True)
+
+    if rescore is not None:
+        # best.pt's score must be comparable with the new validations, or the first of them
+        # would replace a better checkpoint (or never could): score its weights on the new sets
+        cur = {k: v.clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(rescore["model"])
+        res, score = val_scores()
+        model.load_state_dict(cur)
+        old_score = state["best"]
+        state["best"] = score
+        torch.save({**rescore, "state": {**rescore["state"], "best": score, "val_key": val_key}}, best_path + ".tmp")
+        os.replace(best_path + ".tmp", best_path)
+        entry = {"step": state["step"], "rescored_best": {"step": state["best_step"], "val": res, "score": score,
+                                                          "old_score": old_score, "old_val_key": rescore["state"].get("val_key")}}
+        log.write(json.dumps(entry) + "\n")
+        log.flush()
+        print("RESCORED", json.dumps(entry), flush=True)
 
     pre = Prefetcher(c, tokens, state["step"], c.get("prefetch", 0))
     # SIGTERM/SIGINT (a session ending, Ctrl-C): finish the step, save last.pt, exit
