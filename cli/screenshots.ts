@@ -12,6 +12,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { chromium, type Page } from 'playwright-core';
 import { ROOT } from './common.ts';
+import { runSweep } from '../tests/e2e/sweep.ts';
 
 const PORT = 4391;
 const OUT = path.join(ROOT, 'docs', 'screenshots');
@@ -54,14 +55,7 @@ async function main() {
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(OUT, 'compare.png'), fullPage: false });
 
-    await page.getByRole('button', { name: 'Research', exact: true }).click();
-    const r = page.getByRole('region', { name: 'Research' });
-    await r.getByRole('combobox', { name: 'Sweep device' }).selectOption('wasm');
-    await r.getByRole('combobox', { name: 'First model' }).selectOption({ label: 'Narrow (built-in)' });
-    await r.getByRole('combobox', { name: 'Second model' }).selectOption({ label: 'Augmented (built-in)' });
-    await r.getByRole('combobox', { name: 'Variable' }).selectOption('colour');
-    await r.getByRole('spinbutton', { name: 'Steps' }).fill('6');
-    await r.getByRole('button', { name: 'Run sweep' }).click();
+    const r = await runSweep(page, { device: 'wasm', first: { label: 'Narrow (built-in)' }, second: { label: 'Augmented (built-in)' }, variable: 'colour', steps: 6 });
     await r.getByRole('status', { name: 'Sweep status' }).filter({ hasText: 'Sweep finished' }).waitFor({ timeout: 300_000 });
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(OUT, 'research.png'), fullPage: false });

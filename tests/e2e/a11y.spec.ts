@@ -1,6 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { openApp, pane } from './helpers.ts';
+import { runSweep } from './sweep.ts';
 
 /**
  * Accessibility: axe-core finds no serious or critical violation in Compare (the first
@@ -37,11 +38,7 @@ test('Research with two ladders, the history dialog and the model panel', async 
   await page.getByRole('button', { name: /^Don.t show this again$/ }).click(); // its run then goes to the history
   for (const n of [1, 2, 3]) await expect(pane(page, n).getByRole('status')).toHaveText(/ms on/, { timeout: RUN_MS });
 
-  await page.getByRole('button', { name: 'Research', exact: true }).click();
-  const r = page.getByRole('region', { name: 'Research' });
-  await r.getByRole('combobox', { name: 'Sweep device' }).selectOption('wasm');
-  await r.getByRole('spinbutton', { name: 'Steps' }).fill('2');
-  await r.getByRole('button', { name: 'Run sweep' }).click();
+  const r = await runSweep(page, { device: 'wasm', steps: 2 });
   await expect(r.getByRole('status', { name: 'Sweep status' })).toContainText('Sweep finished: 4 of 4', { timeout: RUN_MS });
   await expect(r.getByRole('table', { name: /^Ladder/ })).toHaveCount(2);
   expect(await serious(page)).toEqual([]);

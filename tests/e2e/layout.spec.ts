@@ -1,5 +1,6 @@
 import { test, expect, type Locator, type Page, type TestInfo } from '@playwright/test';
 import { pane } from './helpers.ts';
+import { runSweep } from './sweep.ts';
 
 /**
  * Layout on a phone (390×844) and a desktop (1440×900): nothing overlaps and nothing is
@@ -98,14 +99,7 @@ test('research view with two ladders: the tables never overlap, nothing is wider
   await page.setViewportSize(VIEWPORTS[1]);
   await page.goto('/');
   await expect(page.getByRole('img', { name: 'Input image' })).toBeVisible(); // the demo's example
-  await page.getByRole('button', { name: 'Research', exact: true }).click();
-  const r = page.getByRole('region', { name: 'Research' });
-  await r.getByRole('combobox', { name: 'Sweep device' }).selectOption('wasm');
-  await r.getByRole('combobox', { name: 'First model' }).selectOption({ label: 'Narrow (built-in)' });
-  await r.getByRole('combobox', { name: 'Second model' }).selectOption({ label: 'Augmented (built-in)' });
-  await r.getByRole('combobox', { name: 'Variable' }).selectOption('colour');
-  await r.getByRole('spinbutton', { name: 'Steps' }).fill('3');
-  await r.getByRole('button', { name: 'Run sweep' }).click();
+  const r = await runSweep(page, { device: 'wasm', first: { label: 'Narrow (built-in)' }, second: { label: 'Augmented (built-in)' }, variable: 'colour', steps: 3 });
   await expect(r.getByRole('status', { name: 'Sweep status' })).toContainText('Sweep finished: 6 of 6', { timeout: RUN_MS });
   const ladders = [r.getByRole('table', { name: 'Ladder: Narrow (built-in)' }), r.getByRole('table', { name: 'Ladder: Augmented (built-in)' })];
   for (const vp of VIEWPORTS) {

@@ -3,6 +3,7 @@ import AxeBuilder from '@axe-core/playwright';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FIXTURES, forbidExternalRequests, pane, predictedLatex, openApp } from './helpers.ts';
+import { fillSweep } from './sweep.ts';
 
 /** "Where it looks" (issue 15): attention maps of a built-in model, occlusion maps of a model folder, the research ladder's maps. */
 
@@ -131,11 +132,7 @@ test('research: a 2-step colour sweep with "Where it looks" on shows each step\'
   await page.getByRole('button', { name: 'Research', exact: true }).click();
   const r = page.getByRole('region', { name: 'Research' });
   await upload(page, 'pythagoras.png');
-  await r.getByRole('combobox', { name: 'Sweep device' }).selectOption('wasm');
-  await r.getByRole('combobox', { name: 'First model' }).selectOption({ label: 'Augmented (built-in)' });
-  await r.getByRole('combobox', { name: 'Second model' }).selectOption({ label: 'Narrow (built-in)' });
-  await r.getByRole('combobox', { name: 'Variable' }).selectOption('colour');
-  await r.getByRole('spinbutton', { name: 'Steps' }).fill('2');
+  await fillSweep(page, { device: 'wasm', first: { label: 'Augmented (built-in)' }, second: { label: 'Narrow (built-in)' }, variable: 'colour', steps: 2 });
   const toggle = r.getByRole('button', { name: 'Where it looks', exact: true });
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-pressed', 'true');

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { FIXTURES, forbidExternalRequests, pane, predictedLatex, openApp } from './helpers.ts';
 import { parseCsv } from '../../src/research/export.ts';
 import { presetExample } from '../../src/input/examples.ts';
+import { runSweep } from './sweep.ts';
 
 const LADDERS = ['Ladder: Augmented (built-in)', 'Ladder: Narrow (built-in)'];
 
@@ -213,14 +214,7 @@ test('a drawing: stroke-width sweep re-rasterises the strokes; its permalink car
   await expect(input.getByText('3 strokes')).toBeVisible();
 
   const r = page.getByRole('region', { name: 'Research' });
-  await r.getByRole('combobox', { name: 'Sweep device' }).selectOption('wasm');
-  await r.getByRole('combobox', { name: 'First model' }).selectOption('builtin:narrow');
-  await r.getByRole('combobox', { name: 'Second model' }).selectOption('');
-  await r.getByRole('combobox', { name: 'Variable' }).selectOption('strokeWidth');
-  await r.getByRole('spinbutton', { name: 'From', exact: true }).fill('2');
-  await r.getByRole('spinbutton', { name: 'To', exact: true }).fill('16');
-  await r.getByRole('spinbutton', { name: 'Steps' }).fill('3');
-  await r.getByRole('button', { name: 'Run sweep' }).click();
+  await runSweep(page, { device: 'wasm', first: 'builtin:narrow', second: '', variable: 'strokeWidth', from: 2, to: 16, steps: 3 });
   await expect(r.getByRole('status', { name: 'Sweep status' })).toContainText('Sweep finished: 3 of 3 recognitions', { timeout: 240_000 });
   await expect(r.getByRole('table', { name: 'Ladder: Narrow (built-in)' }).locator('tbody tr')).toHaveCount(3);
   await expect(r.getByRole('table', { name: /^Ladder/ })).toHaveCount(1); // one model, one ladder
