@@ -20,7 +20,7 @@ export OMP_WAIT_POLICY=PASSIVE # threads sleep instead of spinning when the 2 co
 [ -f .cache/formulas/train.jsonl ] || $TSX training/data/prepare.ts
 [ -f .cache/formulas/crohme-train.tsv ] || $TSX training/data/crohme.ts
 sets="printed val-500"
-[ "$name" = narrow ] || sets="$sets fonts"
+[ "$name" = narrow ] || sets="$sets fonts hand"
 for set in $sets; do
   [ -f .cache/renders/$set/meta.json ] || $TSX training/data/build-sets.ts $set
 done

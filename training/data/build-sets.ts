@@ -7,6 +7,9 @@
  *   printed      KaTeX renders of a source-weighted sample, black on white (the narrow model's data)
  *   fonts        MathJax renders (New Computer Modern and STIX Two) of another sample (augmented adds these)
  *   fonts-stix2  MathJax renders with STIX Two only, a third sample
+ *   hand         KaTeX layouts in handwriting fonts (HAND_FONTS) of short formulas: CROHME's
+ *                training captions twice, ~1,000 of each other source; kind "handwritten", so
+ *                training gives them the handwriting augmentation (elastic, pen width, slant)
  *   val-500      the im2latex val sample, KaTeX, fixed style (model selection)
  *   test-1000    the im2latex test sample, KaTeX, fixed style (benchmark)
  *   smoke        a few hundred short formulas (CI smoke test)
@@ -15,7 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { mulberry32, shuffle } from '../../src/util/random.ts';
-import { renderToPack, type RenderJob, type Renderer } from '../render/render.ts';
+import { HAND_FONTS, renderToPack, type RenderJob, type Renderer } from '../render/render.ts';
 import { CACHE_DIR } from './paths.ts';
 
 interface Formula { source: string; display: boolean; latex: string; n: number }
@@ -106,6 +109,20 @@ async function main() {
       jobs = printedJobs(formulas, seed + 200, ['mathjax-stix2'], mix);
       break;
     }
+    case 'hand': {
+      // short formulas (<= 50 tokens: handwritten expressions are short), a fourth draw (seed + 300)
+      const mix = Object.fromEntries(Object.entries(PRINTED_MIX).map(([k, v]) =>
+        [k, k.startsWith('crohme') ? { take: v.take, renders: 2 } : { take: Math.min(v.take, 1000), renders: 1 }]));
+      const rand = mulberry32(seed + 301);
+      jobs = printedJobs(formulas.filter((f) => f.n <= 50), seed + 300, ['katex-hand'], mix).map((j) => ({
+        ...j,
+        font: HAND_FONTS[Math.floor(rand() * HAND_FONTS.length)],
+        kind: 'handwritten',
+        display: rand() < 0.7,
+        fontPx: 18 + Math.floor(rand() * 19), // 18..36 px
+      }));
+      break;
+    }
     case 'val-500':
       jobs = evalJobs('im2latex-val-500.txt', 'val');
       break;
@@ -116,7 +133,7 @@ async function main() {
       jobs = printedJobs(formulas.filter((f) => f.n <= 12), seed, ['katex'], Object.fromEntries(Object.keys(PRINTED_MIX).map((k) => [k, { take: 40, renders: 1 }])));
       break;
     default:
-      throw new Error(`unknown set "${set}" (printed, fonts, val-500, test-1000, smoke)`);
+      throw new Error(`unknown set "${set}" (printed, fonts, fonts-stix2, hand, val-500, test-1000, smoke)`);
   }
   jobs = jobs.slice(0, limit);
   const dir = path.join(CACHE_DIR, 'renders', set);

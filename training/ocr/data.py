@@ -81,7 +81,7 @@ def read_pack(name, vocab=None):
             if vocab is not None and not vocab.covers(r["latex"]):
                 continue
             off, w, h = r["offset"], r["w"], r["h"]
-            out.append(Sample(lambda off=off, w=w, h=h: np.asarray(mm[off:off + w * h]).reshape(h, w), r["latex"], "printed",
+            out.append(Sample(lambda off=off, w=w, h=h: np.asarray(mm[off:off + w * h]).reshape(h, w), r["latex"], r.get("kind", "printed"),
                           min(1024.0, w * 64.0 / h), r.get("source", "")))
     return out
 

@@ -7,6 +7,9 @@
  *   katex          KaTeX, the renderer the app uses to show predictions
  *   mathjax-newcm  MathJax 4 SVG output, New Computer Modern font
  *   mathjax-stix2  MathJax 4 SVG output, STIX Two font (Times-like: font diversity)
+ *   katex-hand     KaTeX layout with letters, digits and operators in a handwriting font
+ *                  (job.font, one of HAND_FONTS; glyphs it lacks fall back to KaTeX's own):
+ *                  handwriting-like images of any formula, not only CROHME's 8.8k
  *
  * Output is a "pack": images.bin (raw 8-bit grey pixels, concatenated) and
  * index.jsonl ({id, latex, renderer, w, h, offset, ...job fields}). Python reads
@@ -19,8 +22,14 @@ import sharp from 'sharp';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from '../data/paths.ts';
 
-export type Renderer = 'katex' | 'mathjax-newcm' | 'mathjax-stix2';
-export const RENDERERS: Renderer[] = ['katex', 'mathjax-newcm', 'mathjax-stix2'];
+export type Renderer = 'katex' | 'mathjax-newcm' | 'mathjax-stix2' | 'katex-hand';
+export const RENDERERS: Renderer[] = ['katex', 'mathjax-newcm', 'mathjax-stix2', 'katex-hand'];
+
+/** Handwriting-like fonts from Debian packages (training/setup.sh installs them), by family name.
+ * Left out after looking at their renders: capitals-only fonts (fonts-bwht's six, Humor Sans:
+ * they draw x as X, so the label would be wrong), femkeklaver and Ecolier (odd + and =), and
+ * Rufscript (its x reads as \alpha). */
+export const HAND_FONTS = ['Comic Neue', 'Breip', 'DkgHandwriting', 'Klee One', 'Kristi', 'Delphine', 'Steve'];
 
 export interface RenderJob {
   id: string;
@@ -43,7 +52,7 @@ const PAD = 3; // px kept around the ink box (anti-aliasing)
 
 function pageHtml(renderer: Renderer): string {
   const head =
-    renderer === 'katex'
+    renderer === 'katex' || renderer === 'katex-hand'
       ? '<link rel="stylesheet" href="/node_modules/katex/dist/katex.min.css"><script src="/node_modules/katex/dist/katex.min.js"></script>'
       : `<script>window.MathJax = { loader: { paths: { fonts: '/node_modules/@mathjax' } },
            output: { font: '${renderer}', fontCache: 'local', displayOverflow: 'overflow' },
@@ -56,6 +65,8 @@ function pageHtml(renderer: Renderer): string {
   .item{padding:8px 12px;white-space:nowrap}
   .katex-display{margin:0}
   mjx-container[display="true"]{margin:0 !important}
+  .hand .katex,.hand .katex .mathnormal,.hand .katex .mathit,.hand .katex .mathrm,.hand .katex .textrm,
+  .hand .katex .mathbf,.hand .katex .boldsymbol{font-family:var(--hand),KaTeX_Main;font-style:normal}
 </style></head><body><div id="root"></div></body></html>`;
 }
 
@@ -100,7 +111,7 @@ export class RenderPage {
     // nothing may leave the machine: the renderers must work from local files
     await page.route('**/*', (route) => (route.request().url().startsWith(baseUrl) ? route.continue() : route.abort()));
     await page.goto(`${baseUrl}/page/${renderer}.html`);
-    if (renderer !== 'katex') await page.waitForFunction(() => (window as any).MathJax?.tex2svgPromise);
+    if (renderer === 'mathjax-newcm' || renderer === 'mathjax-stix2') await page.waitForFunction(() => (window as any).MathJax?.tex2svgPromise);
     return new RenderPage(page, renderer);
   }
 
@@ -115,9 +126,13 @@ export class RenderPage {
           const item = document.createElement('div');
           item.className = 'item';
           item.style.fontSize = `${job.fontPx}px`;
+          if (renderer === 'katex-hand') {
+            item.classList.add('hand');
+            item.style.setProperty('--hand', JSON.stringify(job.font));
+          }
           root.appendChild(item);
           try {
-            if (renderer === 'katex') {
+            if (renderer === 'katex' || renderer === 'katex-hand') {
               (window as any).katex.render(job.latex, item, { displayMode: job.display, throwOnError: true, strict: false });
               targets.push(item.querySelector('.katex-html'));
             } else {
@@ -137,7 +152,7 @@ export class RenderPage {
           }
         }
         await document.fonts.ready;
-        if (renderer !== 'katex') await (window as any).MathJax.startup.promise;
+        if (renderer.startsWith('mathjax')) await (window as any).MathJax.startup.promise;
         return targets.map((t) => {
           if (!t) return null;
           const r = t.getBoundingClientRect();
