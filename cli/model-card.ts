@@ -55,6 +55,8 @@ function mixtureText(rc: RunConfig): string {
       ? `CROHME handwritten ${m.crohme} images (\`../shared/data/crohme\`)`
       : m.pack === 'fonts'
         ? 'MathJax 4 SVG renders (New Computer Modern and STIX Two fonts) of another draw of the same sources'
+        : m.pack === 'hand'
+          ? 'KaTeX layouts with letters, digits and operators in 7 handwriting fonts from Debian packages, of short formulas from every source (CROHME captions twice), augmented as handwriting'
         : m.source_prefix === 'arxiv'
           ? 'KaTeX renders of the arXiv formulas (im2latex-170k targets, each rendered twice: the closest to the benchmark)'
           : m.source_not_prefix === 'arxiv'
@@ -65,11 +67,36 @@ function mixtureText(rc: RunConfig): string {
   return `A weighted mix per batch: ${names.join('; ')}. Formulas that also occur in the im2latex-100k test or val splits were removed (compared without whitespace).`;
 }
 
+/** What each validation set of the log is (train.py's val.sets), in the order first logged. */
+const VAL_SETS: Record<string, string> = {
+  clean: 'the 500-formula im2latex-100k val sample',
+  white_on_blue: 'the same sample recoloured white on blue',
+  crohme: 'CROHME validation images (other images of the training writers)',
+  crohme_2013: 'the CROHME 2013 test images (writers never seen in training)',
+};
+
+function valSetsText(vals: { val: Record<string, { n?: number }> }[]): string {
+  const keys = [...new Set(vals.flatMap((v) => Object.keys(v.val)))];
+  const n = (k: string) => vals.find((v) => v.val[k])?.val[k].n;
+  return `on ${keys.map((k) => `${k}: ${VAL_SETS[k] ?? k}${n(k) ? ` (the first ${n(k)})` : ''}`).join('; ')}`;
+}
+
+/** The validation sets changed during the run: say so, with best.pt's score before and after (train.py rescored it). */
+function rescoredText(log: Record<string, any>[]): string {
+  return log
+    .filter((e) => e.rescored_best)
+    .map((e) => {
+      const r = e.rescored_best;
+      return ` At step ${e.step} the validation sets changed to ${Object.keys(r.val).join(', ')}: the best checkpoint then (step ${r.step}) was scored again, ${r.old_score.toFixed(3)} → ${r.score.toFixed(3)}, and later scores compare with that.`;
+    })
+    .join('');
+}
+
 function augmentText(rc: RunConfig): string {
   const a = rc.augment as Record<string, any>;
   if (!a.prob) return 'None: clean black-on-white only (on purpose).';
   const c = a.colour;
-  return `${pc(a.prob)} of printed samples and ${pc(a.handwritten_prob ?? a.prob)} of handwritten ones are augmented (each change drawn independently; all ranges in \`training-config.json\`): ink and paper grey levels (near black on white ${pc(c.dark_on_light)}, light ink on dark paper ${pc(c.light_on_dark)}, any pair with contrast ≥ ${c.min_contrast} otherwise: covers colour changes, inversion, dark mode, since the model's first operation is the mean of R, G, B), gamma ${a.gamma.join('–')}, uneven lighting, Gaussian noise (σ ${a.noise.join('–')}), blur (σ ${a.blur.join('–')} px), rotation ±${a.rotate_deg}°, shear ±${a.shear} with 0.8–1.2× horizontal scale (${pc(a.affine_prob)} printed, ${pc(a.hand_affine_prob)} handwritten), scale jitter ${a.scale.join('–')}×, stroke thickening, JPEG quality ${a.jpeg_quality.join('–')}.`;
+  return `${pc(a.prob)} of printed samples and ${pc(a.handwritten_prob ?? a.prob)} of handwritten ones are augmented (each change drawn independently; all ranges in \`training-config.json\`): ink and paper grey levels (near black on white ${pc(c.dark_on_light)}, light ink on dark paper ${pc(c.light_on_dark)}, any pair with contrast ≥ ${c.min_contrast} otherwise: covers colour changes, inversion, dark mode, since the model's first operation is the mean of R, G, B), gamma ${a.gamma.join('–')}, uneven lighting, Gaussian noise (σ ${a.noise.join('–')}), blur (σ ${a.blur.join('–')} px), rotation ±${a.rotate_deg}°, shear ±${a.shear} with 0.8–1.2× horizontal scale (${pc(a.affine_prob)} printed, ${pc(a.hand_affine_prob)} handwritten), scale jitter ${a.scale.join('–')}×, stroke thickening${a.elastic_prob ? `, an elastic warp of handwriting (${pc(a.elastic_prob)}: a mesh with cells of ${a.elastic_cell}× the ink's height, vertices moved by σ = ${a.elastic_sigma} cell)` : ''}, JPEG quality ${a.jpeg_quality.join('–')}.`;
 }
 
 function card(id: string): string {
@@ -149,13 +176,13 @@ ${
 \`\`\`
 ${command}
 \`\`\`
-- Curve (training NLL at the last log before each validation; validation token similarity = 1 − normalised edit distance, greedy, on the 500-formula im2latex-100k val sample${id === 'augmented' ? ', on the same sample recoloured white on blue, and on 500 CROHME validation images' : ''}):
+- Curve (training NLL at the last log before each validation; validation token similarity = 1 − normalised edit distance, greedy, ${valSetsText(vals)}):
 
 ${curvePng ? '![Training curve: NLL and validation similarity](training-curve.png)\n\n' : ''}| step | train NLL | validation similarity | selection score |
 |---|---|---|---|
 ${curve.join('\n')}
 
-**Checkpoint chosen:** step ${best?.step ?? '?'}, the best selection score${id === 'augmented' ? ' (mean of the three validation similarities)' : ' (im2latex val)'} — not simply the last one. The full log is \`training-log.jsonl\`.
+**Checkpoint chosen:** step ${best?.step ?? '?'}, the best selection score${id === 'augmented' ? ' (mean of the three validation similarities)' : ' (im2latex val)'} — not simply the last one. The full log is \`training-log.jsonl\`.${rescoredText(log)}
 
 ## Results
 Evaluated with \`npm run eval\` (onnxruntime-node, CPU). NED = normalised token edit distance (lower is better); render-eq. = KaTeX renders prediction and reference to identical MathML; on CROHME 2014, exact match is the expression rate.
