@@ -83,6 +83,10 @@ describe('training smoke test', () => {
     expect(best[1]).toEqual([['clean'], 16, 60]);
   });
 
+  it('cleans handwriting labels as its examples say (training/ocr/labels.py)', () => {
+    expect(run(PY, ['training/ocr/labels.py'])).toMatch(/labels\.py: \d+ examples pass/);
+  });
+
   it('exports the transformers.js layout with every dtype', () => {
     for (const f of ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json']) {
       expect(fs.existsSync(path.join(work, 'model', f))).toBe(true);

@@ -37,8 +37,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from data import (BOS, EOS, PAD, Batcher, Vocab, build_vocab, read_crohme, read_pack, to_input)  # noqa: E402
+from data import (BOS, EOS, PAD, Batcher, Sample, Vocab, build_vocab, read_crohme, read_pack, to_input)  # noqa: E402
 from imageops import prepare, HEIGHT  # noqa: E402
+from labels import clean as clean_label  # noqa: E402
 from metrics import token_edit_distance  # noqa: E402
 from model import ModelConfig, OCRModel, count_params  # noqa: E402
 
@@ -187,6 +188,8 @@ def load_groups(c, vocab):
                 g = [s for s in g if s.source.startswith(m["source_prefix"])]
             if "source_not_prefix" in m:
                 g = [s for s in g if not s.source.startswith(m["source_not_prefix"])]
+        if c.get("labels", {}).get("clean_handwriting"):  # training targets only (labels.py)
+            g = [Sample(s.load, clean_label(s.latex), s.kind, s.width, s.source) if s.kind == "handwritten" else s for s in g]
         groups.append((g, m["weight"]))
     return groups
 
