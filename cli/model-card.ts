@@ -43,6 +43,7 @@ interface RunConfig {
   augment: Record<string, unknown> & { prob?: number; handwritten_prob?: number };
   optim: { lr: number; warmup: number; lr_floor: number; weight_decay: number; clip: number; cycles?: { start: number; steps: number; lr: number; warmup: number }[] };
   loss: { label_smoothing: number };
+  labels?: { clean_handwriting?: boolean };
   precision: string;
   model: { res_blocks?: number };
 }
@@ -64,7 +65,10 @@ function mixtureText(rc: RunConfig): string {
             : `the \`${m.pack}\` renders`;
     return `${pc(m.weight / total)} ${what}${n ? ` (${n.toLocaleString('en')} images)` : ''}`;
   });
-  return `A weighted mix per batch: ${names.join('; ')}. Formulas that also occur in the im2latex-100k test or val splits were removed (compared without whitespace).`;
+  const cleaned = rc.labels?.clean_handwriting
+    ? ' The handwritten samples\' training targets are cleaned (`training/ocr/labels.py`): no redundant group braces and no `\\mathrm` around one letter, which CROHME\'s training ground truth has far more often than its test sets and no handwriting shows; evaluation sets are scored as published.'
+    : '';
+  return `A weighted mix per batch: ${names.join('; ')}. Formulas that also occur in the im2latex-100k test or val splits were removed (compared without whitespace).${cleaned}`;
 }
 
 /** What each validation set of the log is (train.py's val.sets), in the order first logged. */
