@@ -23,5 +23,6 @@ cp $run/command.txt models/$name/training-command.txt
 cp $run/config.json models/$name/training-config.json
 $PY training/ocr/plot.py models/$name/training-curve.png $run/log.jsonl:$name --title "$name: training curve ($run/log.jsonl)"
 [ -f .cache/renders/test-1000/meta.json ] || node_modules/.bin/tsx training/data/build-sets.ts test-1000
+rm -f models/$name/eval/*.beams*.json  # wider-beam results of the old weights: re-run them (npm run eval -- --beams N --save)
 npm run eval -- --all --force --only "$name"
 node_modules/.bin/tsx cli/model-card.ts narrow augmented
