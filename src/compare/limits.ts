@@ -2,8 +2,8 @@
  * How much of a prediction a pane works through on the main thread. A prediction can be
  * huge (a model from outside, a looping decode, a restored entry): the pane must stay
  * responsive, so the token diff and the token-confidence rows are bounded, each measured
- * so that no main-thread task they make exceeds about 200 ms on a slow 2-core machine
- * (tests/e2e/bad-input.spec.ts). What is left out is said, never dropped silently.
+ * so that the main thread never freezes (tests/e2e/bad-input.spec.ts: two 120,000-character
+ * predictions make a longest task of 120-350 ms on a quiet 2-core machine, varying run to run). What is left out is said, never dropped silently.
  */
 import { diffArrays } from 'diff';
 import { normalizeTokens } from '../latex/tokens.ts';

@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import path from 'node:path';
 import { FIXTURES, pane, openApp } from './helpers.ts';
-import { MAX_CONFIDENCE_TOKENS } from '../../src/compare/limits.ts';
+import { MAX_CONFIDENCE_TOKENS, MAX_SHOWN_LATEX_CHARS } from '../../src/compare/limits.ts';
 
 /** Opens the app with both panes on WASM: headless Chromium's WebGPU is SwiftShader (software), far slower. */
 async function open(page: Page) {
@@ -149,7 +149,7 @@ test('a pane that fails to render shows a message and a retry; the rest of the a
   expect(pageErrors).toEqual([]);
 });
 
-test('a huge prediction does not freeze the panes: capped rendering, no main-thread task over 200 ms', async ({ page }) => {
+test('a huge prediction does not freeze the panes: capped rendering, no main-thread freeze, the page still answers', async ({ page }) => {
   await open(page);
   expect(await renderTest(page), 'build with VITE_TEST_HOOKS=1').toBe(true);
   // 120,000 characters (30,000 tokens), as a model stuck in a loop would make without the token cap;
@@ -186,7 +186,7 @@ test('a huge prediction does not freeze the panes: capped rendering, no main-thr
     const p = pane(page, n);
     await expect(p.getByLabel('Predicted LaTeX')).toHaveText(new RegExp(`^${n === 1 ? 'a' : 'b'}_0 ${n === 1 ? 'a' : 'b'}_1 `));
     await expect(p.getByRole('group', { name: 'Rendered prediction' })).toContainText('Not rendered: 119,999 characters, over the 3,000 that are rendered. The LaTeX is shown as text above.');
-    await expect(p.getByTestId('latex-more')).toHaveText('The first 20,000 of 119,999 characters are shown; Copy LaTeX copies all of them.');
+    await expect(p.getByTestId('latex-more')).toHaveText(`The first ${MAX_SHOWN_LATEX_CHARS.toLocaleString('en')} of 119,999 characters are shown; Copy LaTeX copies all of them.`);
     await expect(p.getByTestId('confidence-more')).toHaveText(`The first ${MAX_CONFIDENCE_TOKENS} of 30,000 tokens are shown.`);
     await expect(p.locator('.conf-tok')).toHaveCount(MAX_CONFIDENCE_TOKENS);
     await expect(p.getByRole('group', { name: 'vs reference' }).getByTestId('diff-note')).toHaveText(/^Not compared: the reference has [\d,]+ characters and this prediction 119,999;/);
@@ -197,5 +197,13 @@ test('a huge prediction does not freeze the panes: capped rendering, no main-thr
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const longTasks = await page.evaluate(() => (window as TestWindow).__longTasks!);
   console.log(`long tasks while showing two huge predictions: ${JSON.stringify(longTasks.map(Math.round))} ms`);
-  expect(Math.max(0, ...longTasks)).toBeLessThan(200);
+  // a freeze guard, not a speed measurement (npm run bench measures speed): with the caps the
+  // longest task is 120-350 ms on a quiet 2-core machine, varying run to run; KaTeX alone spends
+  // about 2 s on 120,000 characters (tests/unit/copy.test.ts), so losing a cap fails this
+  expect(Math.max(0, ...longTasks)).toBeLessThan(1000);
+  // and the page still answers: a new reference reaches both panes' comparisons
+  await page.getByLabel('Reference LaTeX').fill('x ^ { 2 }');
+  for (const n of [1, 2]) {
+    await expect(pane(page, n).getByRole('group', { name: 'vs reference' }).getByTestId('diff-note')).toHaveText(/^Not compared: the reference has 9 characters and this prediction 119,999;/);
+  }
 });
