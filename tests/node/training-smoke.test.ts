@@ -83,6 +83,47 @@ describe('training smoke test', () => {
     expect(best[1]).toEqual([['clean'], 16, 60]);
   });
 
+  it('grows the model on resume (more residual blocks and decoder layers) without changing what it computes', () => {
+    const dir = path.join(work, 'grow');
+    fs.cpSync(path.join(work, 'run'), dir, { recursive: true });
+    fs.copyFileSync(path.join(dir, 'last.pt'), path.join(work, 'before-growth.pt'));
+    const grow = ['--set', 'model.res_blocks=2', '--set', 'model.n_layers=2'];
+    // --steps 40: resume, grow and save, no training step; the grown model must equal the old one
+    const out = run(PY, ['training/ocr/train.py', '--config', 'training/configs/smoke.json', '--run', dir, '--steps', '40', ...grow]);
+    expect(out).toMatch(/grown: /);
+    const check = `
+import sys, json, torch
+sys.path.insert(0, 'training/ocr')
+from model import ModelConfig, OCRModel
+def load(p):
+    ck = torch.load(p)
+    m = OCRModel(ModelConfig(**{**ck['config'], 'channels': tuple(ck['config']['channels'])}))
+    m.load_state_dict(ck['model'])
+    return ck, m.eval()
+a, ma = load(${JSON.stringify(path.join(work, 'before-growth.pt'))})
+b, mb = load(${JSON.stringify(path.join(dir, 'last.pt'))})
+torch.manual_seed(0)
+x, y = torch.rand(2, 1, 64, 200) * 2 - 1, torch.randint(0, len(a['vocab']), (2, 12))
+with torch.no_grad():
+    diff = (ma(x, y) - mb(x, y)).abs().max().item()
+na, nb = [n for n, _ in ma.named_parameters()], [n for n, _ in mb.named_parameters()]
+moved = all(torch.equal(a['opt']['state'][i]['exp_avg'], b['opt']['state'][nb.index(n)]['exp_avg']) for i, n in enumerate(na))
+print(json.dumps({'diff': diff, 'moved': moved, 'params': [len(na), len(nb)], 'cfg': [b['config']['res_blocks'], b['config']['n_layers']]}))`;
+    const r = JSON.parse(run(PY, ['-c', check]));
+    expect(r.cfg).toEqual([2, 2]);
+    expect(r.params[1]).toBeGreaterThan(r.params[0]);
+    expect(r.diff).toBe(0);
+    expect(r.moved).toBe(true); // AdamW moments follow their parameters by name, not by index
+    const log = fs.readFileSync(path.join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.find((e) => 'grown' in e)?.grown).toMatchObject({ from: { res_blocks: 1, n_layers: 1 }, to: { res_blocks: 2, n_layers: 2 } });
+    // and the grown model trains on
+    const more = run(PY, ['training/ocr/train.py', '--config', 'training/configs/smoke.json', '--run', dir, '--steps', '50', ...grow]);
+    expect(more).toMatch(/resumed at step 40/);
+    expect(more).not.toMatch(/non-finite|grown: /);
+    // shrinking is refused
+    expect(() => run(PY, ['training/ocr/train.py', '--config', 'training/configs/smoke.json', '--run', dir, '--steps', '50'])).toThrow(/can only grow/);
+  });
+
   it('cleans handwriting labels as its examples say (training/ocr/labels.py)', () => {
     expect(run(PY, ['training/ocr/labels.py'])).toMatch(/labels\.py: \d+ examples pass/);
   });

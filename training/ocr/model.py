@@ -28,6 +28,7 @@ class ModelConfig:
     rows: int = 4               # encoder rows (64 px / 16)
     channels: tuple = (32, 64, 128)
     res_blocks: int = 0         # residual blocks at H/8 x W/8 (zero-initialised: a warm start stays exact)
+    # n_layers and res_blocks can grow during a run: see grow()
     dropout: float = 0.1
 
     def to_dict(self):
@@ -258,6 +259,33 @@ class OCRModel(nn.Module):
                 break
             ids = torch.cat([ids, nxt[:, None]], dim=1)
         return out
+
+
+GROWABLE = ("res_blocks", "n_layers")
+
+
+def grow(model, state_dict, old_cfg):
+    """Load a trained model's weights into `model`, the same model grown: more encoder residual
+    blocks (each starts as the identity: ResBlock's second BatchNorm has zero scale) and/or more
+    decoder layers (appended after the trained ones, with their attention, cross-attention and
+    feed-forward output projections zeroed, so each adds nothing to the residual stream).
+    The grown model computes exactly what the trained one did; training then uses the new
+    capacity. Returns the names of the new parameters."""
+    new_cfg = model.cfg.to_dict()
+    changed = {k for k in new_cfg if k != "dropout" and new_cfg[k] != old_cfg.get(k)}
+    if changed - set(GROWABLE):
+        raise ValueError(f"cannot grow a model by changing {sorted(changed - set(GROWABLE))} (only {GROWABLE})")
+    if any(new_cfg[k] < old_cfg[k] for k in GROWABLE):
+        raise ValueError(f"a model can only grow: {({k: old_cfg[k] for k in GROWABLE})} -> {({k: new_cfg[k] for k in GROWABLE})}")
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    if unexpected:
+        raise ValueError(f"unexpected weights: {unexpected}")
+    with torch.no_grad():
+        for layer in model.decoder.layers[old_cfg["n_layers"]:]:
+            for lin in (layer.o, layer.co, layer.ff2):
+                lin.weight.zero_()
+                lin.bias.zero_()
+    return missing
 
 
 def count_params(m):

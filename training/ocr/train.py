@@ -41,7 +41,7 @@ from data import (BOS, EOS, PAD, Batcher, Sample, Vocab, build_vocab, read_crohm
 from imageops import prepare, HEIGHT  # noqa: E402
 from labels import clean as clean_label  # noqa: E402
 from metrics import token_edit_distance  # noqa: E402
-from model import ModelConfig, OCRModel, count_params  # noqa: E402
+from model import ModelConfig, OCRModel, count_params, grow, GROWABLE  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -276,6 +276,15 @@ def restore_opt_state(opt, sd):
     opt.load_state_dict({"state": state, "param_groups": sd["param_groups"]})
 
 
+def remap_opt_state(sd, old_names, new_names):
+    """AdamW state of a model that has since grown: its entries are keyed by parameter index,
+    and new parameters shift the indices, so map them by name (new parameters start with none)."""
+    assert len(sd["param_groups"]) == 1, "one parameter group expected"
+    index = {n: i for i, n in enumerate(new_names)}
+    state = {index[old_names[i]]: v for i, v in sd["state"].items()}
+    return {"state": state, "param_groups": [{**sd["param_groups"][0], "params": list(range(len(new_names)))}]}
+
+
 def rng_states():
     return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
 
@@ -345,12 +354,26 @@ def main():
     resumed = os.path.exists(last)
     if resumed:
         ck = torch.load(last, map_location="cpu")
-        model.load_state_dict(ck["model"])
-        restore_opt_state(opt, ck["opt"])
+        grown = None
+        if any(ck["config"][k] != getattr(mcfg, k) for k in GROWABLE):
+            # the config grew the model (more residual blocks or decoder layers): see model.grow
+            old = OCRModel(ModelConfig(**{**ck["config"], "channels": tuple(ck["config"]["channels"])}))
+            new_params = grow(model, ck["model"], ck["config"])
+            restore_opt_state(opt, remap_opt_state(ck["opt"], [n for n, _ in old.named_parameters()],
+                                                   [n for n, _ in model.named_parameters()]))
+            grown = {"from": {k: ck["config"][k] for k in GROWABLE}, "to": {k: getattr(mcfg, k) for k in GROWABLE},
+                     "params": [count_params(old), count_params(model)], "new": len(new_params)}
+        else:
+            model.load_state_dict(ck["model"])
+            restore_opt_state(opt, ck["opt"])
         state.update(ck["state"])
         set_rng_states(ck["rng"])
         dropped = truncate_log(log_path, state["step"])
         print(f"resumed at step {state['step']} (dropped {dropped} log lines past it)", flush=True)
+        if grown:
+            with open(log_path, "a") as f:
+                f.write(json.dumps({"step": state["step"], "grown": grown}) + "\n")
+            print(f"grown: {json.dumps(grown)}", flush=True)
     elif c.get("init"):
         init = torch.load(os.path.join(ROOT, c["init"]), map_location="cpu")
         missing, unexpected = model.load_state_dict(init["model"], strict=False)
