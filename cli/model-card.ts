@@ -20,7 +20,7 @@ const DESCRIPTIONS: Record<string, { title: string; summary: string; data: strin
   augmented: {
     title: 'augmented — trained with augmentation, other fonts and handwriting',
     summary:
-      'The "after" model: the same architecture as narrow, started from narrow\'s weights and trained on a mix that breaks the colour shortcut (a campaign that continues across sessions: `training/campaign.sh augmented`). It reads white-on-blue, dark-mode and coloured images as well as black-on-white ones, and it has seen handwriting.',
+      'The "after" model: narrow\'s architecture, its encoder later grown by two residual blocks, started from narrow\'s weights and trained on a mix that breaks the colour shortcut (a campaign that continues across sessions: `training/campaign.sh augmented`). It reads white-on-blue, dark-mode and coloured images as well as black-on-white ones, and it has seen handwriting.',
     data: 'A weighted mix per batch: 55% the KaTeX renders of narrow, 20% MathJax 4 SVG renders (New Computer Modern and STIX Two fonts: another renderer and a Times-like font) of a different draw of the same sources, 25% CROHME handwritten training images (`../shared/data/crohme/gt_split/train.tsv`, 7,067 images).',
     augment:
       '80% of printed samples and all handwritten ones are augmented (each independently): ink and paper grey levels (near black on white 30%, light ink on dark paper 35%, any pair with contrast ≥ 0.25 35%: covers colour changes, inversion, dark mode, since the model\'s first operation is the mean of R, G, B), gamma, uneven lighting, Gaussian noise (σ ≤ 0.1), blur (σ 0.3–1.3 px), rotation ±5°, scale jitter 0.5–1.6×, stroke thickening, JPEG quality 15–90.',
@@ -85,6 +85,18 @@ function valSetsText(vals: { val: Record<string, { n?: number }> }[]): string {
   return `on ${keys.map((k) => `${k}: ${VAL_SETS[k] ?? k}${n(k) ? ` (the first ${n(k)})` : ''}`).join('; ')}`;
 }
 
+/** The model grew during the run, up to the shipped step (train.py: more residual blocks or decoder layers that start as the identity). */
+function grownText(log: Record<string, any>[], step: number | undefined): string {
+  return log
+    .filter((e) => e.grown && step !== undefined && e.step <= step)
+    .map((e) => {
+      const g = e.grown;
+      const what = Object.keys(g.to).filter((k) => g.to[k] !== g.from[k]).map((k) => `${k === 'res_blocks' ? 'encoder residual blocks' : 'decoder layers'} ${g.from[k]} → ${g.to[k]}`);
+      return ` At step ${e.step} the model grew (${what.join(', ')}; ${g.params[0].toLocaleString('en')} → ${g.params[1].toLocaleString('en')} parameters): the new blocks start as the identity, so training went on from exactly the model it had (\`model.grow\` in \`training/ocr/model.py\`).`;
+    })
+    .join('');
+}
+
 /** The validation sets changed during the run: say so, with best.pt's score before and after (train.py rescored it). */
 function rescoredText(log: Record<string, any>[]): string {
   return log
@@ -114,7 +126,7 @@ function card(id: string): string {
   const rcPath = path.join(dir, 'training-config.json');
   const rc: RunConfig | null = fs.existsSync(rcPath) ? JSON.parse(fs.readFileSync(rcPath, 'utf8')) : null;
   const meta = command.split('\n').find((l) => l.startsWith('{'));
-  const params = rc?.params ?? (meta ? JSON.parse(meta).params : undefined);
+  const params = cfg.latex_ocr?.params ?? rc?.params ?? (meta ? JSON.parse(meta).params : undefined);
   const groups: [number, number][] = meta ? JSON.parse(meta).groups : [];
   const crops = groups.reduce((a, [n]) => a + n, 0).toLocaleString('en');
   const sizes = ['', '_quantized', '_fp16'].map((s) => {
@@ -153,7 +165,7 @@ Output: LaTeX in the canonical token form of im2latex-100k (tokens separated by 
 \`\\frac { a } { b }\`), greedy decoding by default (beam search of width 2–8 in the app and the CLIs: \`--beams\`), at most ${JSON.parse(fs.readFileSync(path.join(dir, 'generation_config.json'), 'utf8')).max_new_tokens} tokens.
 
 ## Architecture
-- Encoder: 5 conv layers (3×3, BatchNorm, ReLU; channels ${cfg.encoder.channels.join('–')}–${cfg.encoder.hidden_size}) to a 4 × W/8 grid, learned row and column embeddings, LayerNorm. The exported encoder also computes each decoder layer's cross-attention keys and values once per image (\`last_hidden_state\` carries them).
+- Encoder: 5 conv layers (3×3, BatchNorm, ReLU; channels ${cfg.encoder.channels.join('–')}–${cfg.encoder.hidden_size})${cfg.encoder.res_blocks ? ` with ${cfg.encoder.res_blocks} residual block${cfg.encoder.res_blocks > 1 ? 's' : ''} (two 3×3 conv layers and a skip) after the third, at H/8 × W/8,` : ''} to a 4 × W/8 grid, learned row and column embeddings, LayerNorm. The exported encoder also computes each decoder layer's cross-attention keys and values once per image (\`last_hidden_state\` carries them).
 - Decoder: ${cfg.decoder.n_layer} pre-LN transformer layers, d = ${cfg.decoder.n_embd}, ${cfg.decoder.n_head} heads, FFN ${cfg.decoder.n_inner}, learned positions (${cfg.decoder.n_positions}), self-attention KV cache (\`past_key_values.*\` / \`present.*\`, gpt2 naming), vocabulary ${cfg.decoder.vocab_size} tokens.
 - Parameters: ${params ? params.toLocaleString('en') : 'n/a'}. Layout: transformers.js \`VisionEncoderDecoderModel\` (\`onnx/encoder_model*.onnx\`, \`onnx/decoder_model_merged*.onnx\`), opset 14.
 
@@ -186,7 +198,7 @@ ${curvePng ? '![Training curve: NLL and validation similarity](training-curve.pn
 |---|---|---|---|
 ${curve.join('\n')}
 
-**Checkpoint chosen:** step ${best?.step ?? '?'}, the best selection score${id === 'augmented' ? ' (mean of the three validation similarities)' : ' (im2latex val)'} — not simply the last one. The full log is \`training-log.jsonl\`.${rescoredText(log)}
+**Checkpoint chosen:** step ${best?.step ?? '?'}, the best selection score${id === 'augmented' ? ' (mean of the three validation similarities)' : ' (im2latex val)'} — not simply the last one. The full log is \`training-log.jsonl\`.${rescoredText(log)}${grownText(log, best?.step)}
 
 ## Results
 Evaluated with \`npm run eval\` (onnxruntime-node, CPU). NED = normalised token edit distance (lower is better); render-eq. = KaTeX renders prediction and reference to identical MathML; on CROHME 2014, exact match is the expression rate.

@@ -129,10 +129,8 @@ test('occlusion maps for a model folder, with progress; cancel leaves the app wo
 test('research: a 2-step colour sweep with "Where it looks" on shows each step\'s attention map and ink share, also in the PNG', async ({ page }) => {
   const net = forbidExternalRequests(page);
   await openApp(page);
-  await page.getByRole('button', { name: 'Research', exact: true }).click();
-  const r = page.getByRole('region', { name: 'Research' });
   await upload(page, 'pythagoras.png');
-  await fillSweep(page, { device: 'wasm', first: { label: 'Augmented (built-in)' }, second: { label: 'Narrow (built-in)' }, variable: 'colour', steps: 2 });
+  const r = await fillSweep(page, { device: 'wasm', first: { label: 'Augmented (built-in)' }, second: { label: 'Narrow (built-in)' }, variable: 'colour', steps: 2 });
   const toggle = r.getByRole('button', { name: 'Where it looks', exact: true });
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-pressed', 'true');

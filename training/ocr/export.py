@@ -135,7 +135,7 @@ def write_configs(out, name, cfg, vocab, ck):
         "model_type": "vision-encoder-decoder",
         "is_encoder_decoder": True,
         **ids,
-        "encoder": {"model_type": "latex-ocr-cnn", "channels": list(cfg.channels), "hidden_size": D,
+        "encoder": {"model_type": "latex-ocr-cnn", "channels": list(cfg.channels), "res_blocks": cfg.res_blocks, "hidden_size": D,
                     "image_height": HEIGHT, "max_width": MAX_WIDTH, "num_channels": 3,
                     "note": "last_hidden_state holds each decoder layer's cross-attention keys and values",
                     # the S cells of last_hidden_state (and of the decoder's cross_attentions.{i}) are
@@ -146,7 +146,8 @@ def write_configs(out, name, cfg, vocab, ck):
                     "is_decoder": True, **ids},
         "transformers.js_config": {"dtype": "fp32"},
         "latex_ocr": {"name": name, "mode": ck.get("mode"), "step": ck["state"]["step"],
-                      "selection_score": ck["state"]["best"], "training_seconds": ck["state"]["seconds"]},
+                      "selection_score": ck["state"]["best"], "training_seconds": ck["state"]["seconds"],
+                      "params": sum(v.numel() for k, v in ck["model"].items() if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))},
     }
     gen = {**ids, "max_new_tokens": MAX_NEW_TOKENS, "do_sample": False, "num_beams": 1}
     pre = {
