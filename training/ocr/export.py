@@ -19,7 +19,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(__file__))
 from data import BOS, EOS, PAD, SPECIALS, UNK  # noqa: E402
 from imageops import HEIGHT, MAX_WIDTH, MIN_WIDTH  # noqa: E402
-from model import ModelConfig, OCRModel, split_heads  # noqa: E402
+from model import ModelConfig, OCRModel, count_params, split_heads  # noqa: E402
 
 torch.backends.mkldnn.enabled = False
 MAX_NEW_TOKENS = 200
@@ -123,11 +123,11 @@ def export(ckpt_path, out, name):
                       input_names=names_in, output_names=names_out, dynamic_axes=dyn,
                       opset_version=14, do_constant_folding=True)
 
-    write_configs(out, name, cfg, vocab, ck)
+    write_configs(out, name, cfg, vocab, ck, count_params(m))
     return m
 
 
-def write_configs(out, name, cfg, vocab, ck):
+def write_configs(out, name, cfg, vocab, ck, params):
     D, L, H = cfg.d_model, cfg.n_layers, cfg.n_heads
     ids = {"decoder_start_token_id": BOS, "bos_token_id": BOS, "eos_token_id": EOS, "pad_token_id": PAD}
     config = {
@@ -147,7 +147,7 @@ def write_configs(out, name, cfg, vocab, ck):
         "transformers.js_config": {"dtype": "fp32"},
         "latex_ocr": {"name": name, "mode": ck.get("mode"), "step": ck["state"]["step"],
                       "selection_score": ck["state"]["best"], "training_seconds": ck["state"]["seconds"],
-                      "params": sum(v.numel() for k, v in ck["model"].items() if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))},
+                      "params": params},
     }
     gen = {**ids, "max_new_tokens": MAX_NEW_TOKENS, "do_sample": False, "num_beams": 1}
     pre = {
