@@ -150,9 +150,10 @@ export async function firstPrediction(browser: Browser, base: string, runs: numb
 /** Formulas per length bucket for the (software) WebGPU rows. */
 export const WEBGPU_PER_BUCKET = 1;
 
-export async function benchBrowser(base: string, models: string[], formulas: BenchFormula[], runs: number): Promise<{ rows: BrowserRow[]; firstPredictionMs: number[]; longestTaskMs: number[]; firstPredictionJs: string[] }> {
+export async function benchBrowser(base: string, models: string[], formulas: BenchFormula[], runs: number): Promise<{ rows: BrowserRow[]; firstPredictionMs: number[]; longestTaskMs: number[]; firstPredictionJs: string[]; chromium: string }> {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
   const rows: BrowserRow[] = [];
+  const version = browser.version();
   try {
     // Headless Chromium's WebGPU adapter is SwiftShader, a software rasteriser on these CPUs:
     // ~0.5 s a token, so WebGPU is measured once, for the first model, on WEBGPU_PER_BUCKET
@@ -193,7 +194,7 @@ export async function benchBrowser(base: string, models: string[], formulas: Ben
       console.error(`first prediction: ${e instanceof Error ? e.message : e}`);
       return { ms: [], longestTaskMs: [], jsFiles: [] };
     });
-    return { rows, firstPredictionMs: first.ms, longestTaskMs: first.longestTaskMs, firstPredictionJs: first.jsFiles };
+    return { rows, firstPredictionMs: first.ms, longestTaskMs: first.longestTaskMs, firstPredictionJs: first.jsFiles, chromium: version };
   } finally {
     await browser.close();
   }

@@ -16,6 +16,7 @@
  * Medians over --runs repetitions: these machines are noisy.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync, spawn } from 'node:child_process';
@@ -26,6 +27,7 @@ import { jsByPackage, jsFilesIn } from './js-size.ts';
 import { defaultWasmThreads } from '../src/model/device.ts';
 import { normalizeTokens } from '../src/latex/tokens.ts';
 import { benchNodeBaseline, benchNodeEngine, bucketOf, median, mergeLatency, round, type BenchFormula, type NodeRow } from './bench-node.ts';
+import { machineLine, type BenchMachine } from './bench-machine.ts';
 import { benchBrowser, WEBGPU_PER_BUCKET, type BrowserRow } from './bench-browser.ts';
 import { benchCold, bytesPerMs, KINDS, type ColdResult, type ColdRun } from './bench-cold.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
@@ -97,7 +99,7 @@ async function startPreview(port: number): Promise<() => void> {
 
 interface BenchResults {
   date: string;
-  machine: { cpus: number; node: string };
+  machine: BenchMachine;
   runs: number;
   formulas: { id: string; tokens: number; bucket: string }[];
   appJs: {
@@ -169,6 +171,7 @@ async function main() {
     return;
   }
   const { runs, perBucket, models } = flags;
+  const loadBefore = os.loadavg()[0];
   const formulas = await pickFormulas(perBucket);
   console.error(`bench: ${formulas.length} formulas (${perBucket} per bucket), ${runs} runs`);
   const rows: (NodeRow | BrowserRow)[] = [];
@@ -193,6 +196,7 @@ async function main() {
   let firstPredictionJs: string[] = [];
   let longestTask: number[] = [];
   let firstVisit: ColdResult | null = null;
+  let chromiumVersion: string | null = null;
   if (!flags.skipBrowser) {
     const port = 4390;
     const stop = await startPreview(port);
@@ -202,6 +206,7 @@ async function main() {
       firstPrediction = b.firstPredictionMs;
       firstPredictionJs = b.firstPredictionJs.filter((f) => jsFiles.has(f));
       longestTask = b.longestTaskMs;
+      chromiumVersion = b.chromium;
     } finally {
       stop();
     }
@@ -211,9 +216,16 @@ async function main() {
         return null;
       });
   }
+  const loadAfter = os.loadavg()[0];
   writeResults({
     date: new Date().toISOString(),
-    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      node: process.version,
+      cpu: os.cpus()[0]?.model.trim(),
+      chromium: chromiumVersion,
+      loadavg: [round(loadBefore), round(loadAfter)],
+    },
     runs,
     formulas: formulas.map((f) => ({ id: f.id, tokens: f.tokens, bucket: f.bucket })),
     appJs: { ...js, names: [...jsFiles.keys()], firstPrediction: { ...jsTotals(jsFiles, firstPredictionJs), names: firstPredictionJs }, parts: jsParts },
@@ -244,6 +256,7 @@ function renderMarkdown(results: BenchResults): string {
   return [
     `# Benchmark (${results.date.slice(0, 10)}, ${results.machine.cpus} CPU cores, Node ${results.machine.node})`,
     '',
+    machineLine(results.machine),
     `Latency = recognition time of one formula with the model loaded (image preparation + encoder + greedy decoding), median / p95 over ${runs} runs of ${results.formulas.length} im2latex test formulas. The baseline is fp32, one thread, no KV cache. Chromium's WebGPU here is SwiftShader (software, on the CPU), so its rows use ${WEBGPU_PER_BUCKET} formula per length bucket and one run: they show the path works, not GPU speed. Regenerate with \`npm run bench\`.`,
     '',
     table(rows, baselineMs),

@@ -182,3 +182,16 @@ describe('first-visit bench: bytes up to the first prediction', () => {
     expect(milestonesOf([], o)).toEqual({ entryDone: null, workerAsked: null, modelAsked: null, modelDone: null, wasmAsked: null, wasmDone: null });
   });
 });
+
+describe('machineLine (the bench says how busy its machine was)', () => {
+  it('calls a machine busy from the load as the bench began, not from its own load at the end', async () => {
+    const { machineLine } = await import('../../cli/bench-machine.ts');
+    const quiet = machineLine({ cpus: 2, node: 'v20', cpu: 'AMD EPYC', chromium: '156.0', loadavg: [0.2, 1.9] });
+    expect(quiet).toMatch(/CPU: AMD EPYC; Chromium 156\.0\./);
+    expect(quiet).toMatch(/0\.2 as the bench began \(a quiet machine\) and 1\.9 as it ended/);
+    const busy = machineLine({ cpus: 2, node: 'v20', loadavg: [2.1, 2.4] });
+    expect(busy).toMatch(/\*\*a busy machine\*\*/);
+    expect(busy).not.toMatch(/CPU:/);
+    expect(machineLine({ cpus: 2, node: 'v20' })).toMatch(/not recorded/);
+  });
+});

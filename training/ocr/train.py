@@ -5,7 +5,7 @@
 
 Every hyper-parameter lives in the config (training/configs/*.json). The run folder holds:
   config.json   the config in force, with the git commit and torch version (rewritten at each start)
-  last.pt       the resumable checkpoint: weights, AdamW moments (bf16, to stay ~20 MB), step,
+  last.pt       the resumable checkpoint: weights, AdamW moments (8 bits each, to stay under ~20 MB), step,
                 RNG states, best score; written every `save_every_s`, at each validation and at the end
   best.pt       the weights with the best validation score, and that score (weights only)
   log.jsonl     the curve: training NLL every `log_every` steps, validation every `val.every`
@@ -262,17 +262,78 @@ def git_commit():
         return None
 
 
+QBLOCK = 256  # elements per block of the 8-bit moments, each block with its own range
+
+
+def _blocks(t):
+    flat = t.detach().float().reshape(-1)
+    pad = (-flat.numel()) % QBLOCK
+    return torch.cat([flat, flat.new_zeros(pad)]).view(-1, QBLOCK)
+
+
+def quantize_moments(m, v):
+    """AdamW's two moments in 8 bits each (the committed checkpoint must stay under ~20 MB).
+    v (>= 0, spanning many decades) is stored as log2 in 255 levels per block, code 0 meaning
+    exactly 0. m is stored relative to sqrt(v): Adam's step is m / (sqrt(v) + eps), so the
+    error lands evenly on the step, and |m| <= sqrt(v) keeps the ratio near [-1, 1]."""
+    vb, mb = _blocks(v), _blocks(m)
+    pos = vb > 0
+    lg = torch.where(pos, vb.clamp_min(1e-38).log2(), torch.zeros_like(vb))
+    big = torch.finfo(torch.float32).max
+    lo = torch.where(pos, lg, torch.full_like(lg, big)).min(1).values
+    hi = torch.where(pos, lg, torch.full_like(lg, -big)).max(1).values
+    lo = torch.where(pos.any(1), lo, torch.zeros_like(lo))
+    hi = torch.maximum(hi, lo)
+    span = (hi - lo).clamp_min(1e-12)[:, None]
+    vq = torch.where(pos, 1 + ((lg - lo[:, None]) / span * 254).round(), torch.zeros_like(lg)).to(torch.uint8)
+    r = mb / (dequantize_v(vq, lo, hi).sqrt() + 1e-12)
+    rmax = r.abs().max(1).values.clamp_min(1e-30)
+    mq = (r / rmax[:, None] * 127).round().clamp(-127, 127).to(torch.int8)
+    n = m.numel()  # the codes unpadded: small tensors (biases, norms) would otherwise take a block each
+    return {"q8": list(m.shape), "v": vq.reshape(-1)[:n].clone(), "v_lo": lo, "v_hi": hi,
+            "m": mq.reshape(-1)[:n].clone(), "m_max": rmax}
+
+
+def _codes(t):
+    pad = (-t.numel()) % QBLOCK
+    return torch.cat([t, t.new_zeros(pad)]).view(-1, QBLOCK)
+
+
+def dequantize_v(vq, lo, hi):
+    lg = lo[:, None] + (vq.float() - 1) / 254 * (hi - lo)[:, None]
+    return torch.where(vq > 0, torch.exp2(lg), torch.zeros_like(lg))
+
+
+def dequantize_moments(q):
+    n = 1
+    for d in q["q8"]:
+        n *= d
+    v = dequantize_v(_codes(q["v"]), q["v_lo"], q["v_hi"])
+    m = _codes(q["m"]).float() / 127 * q["m_max"][:, None] * (v.sqrt() + 1e-12)
+    return m.reshape(-1)[:n].view(q["q8"]), v.reshape(-1)[:n].view(q["q8"])
+
+
 def compact_opt_state(opt):
-    """AdamW state with the moments in bf16: the committed checkpoint stays ~20 MB."""
+    """AdamW state with both moments in 8 bits (quantize_moments): weights 4 bytes per parameter,
+    moments 2 in all, so the committed last.pt stays under ~20 MB as the model grows."""
     sd = opt.state_dict()
-    state = {k: {n: (t.to(torch.bfloat16) if torch.is_tensor(t) and t.is_floating_point() and t.dim() > 0 else t)
-                 for n, t in v.items()} for k, v in sd["state"].items()}
+    state = {}
+    for k, v in sd["state"].items():
+        e = {n: t for n, t in v.items() if n not in ("exp_avg", "exp_avg_sq")}
+        e["moments"] = quantize_moments(v["exp_avg"], v["exp_avg_sq"])
+        state[k] = e
     return {"state": state, "param_groups": sd["param_groups"]}
 
 
 def restore_opt_state(opt, sd):
-    state = {k: {n: (t.float() if torch.is_tensor(t) and t.dtype == torch.bfloat16 else t) for n, t in v.items()}
-             for k, v in sd["state"].items()}
+    """Reads compact_opt_state's 8-bit moments, and the bf16 moments of older checkpoints."""
+    state = {}
+    for k, v in sd["state"].items():
+        e = {n: (t.float() if torch.is_tensor(t) and t.dtype == torch.bfloat16 else t) for n, t in v.items()
+             if n != "moments"}
+        if "moments" in v:
+            e["exp_avg"], e["exp_avg_sq"] = dequantize_moments(v["moments"])
+        state[k] = e
     opt.load_state_dict({"state": state, "param_groups": sd["param_groups"]})
 
 
