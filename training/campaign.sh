@@ -6,7 +6,7 @@
 # Renders the data if this machine has not (cached in .cache/, ~12 min on 2 cores), then
 # runs train.py on training/campaign/<name>/, which resumes exactly from its last.pt.
 # Every hyper-parameter is in training/configs/<name>.json. Before a session stops, commit
-# training/campaign/<name>/ (last.pt ~20 MB, best.pt, log.jsonl, config.json, command.txt).
+# training/campaign/<name>/ (last.pt < 20 MB, best.pt, log.jsonl, config.json, command.txt).
 # To ship the best checkpoint: training/ship.sh <name>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
