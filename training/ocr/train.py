@@ -265,10 +265,14 @@ def git_commit():
 QBLOCK = 256  # elements per block of the 8-bit moments, each block with its own range
 
 
+def _codes(t):
+    """A flat tensor as rows of QBLOCK, the last one padded with zeros."""
+    pad = (-t.numel()) % QBLOCK
+    return torch.cat([t, t.new_zeros(pad)]).view(-1, QBLOCK)
+
+
 def _blocks(t):
-    flat = t.detach().float().reshape(-1)
-    pad = (-flat.numel()) % QBLOCK
-    return torch.cat([flat, flat.new_zeros(pad)]).view(-1, QBLOCK)
+    return _codes(t.detach().float().reshape(-1))
 
 
 def quantize_moments(m, v):
@@ -294,20 +298,13 @@ def quantize_moments(m, v):
             "m": mq.reshape(-1)[:n].clone(), "m_max": rmax}
 
 
-def _codes(t):
-    pad = (-t.numel()) % QBLOCK
-    return torch.cat([t, t.new_zeros(pad)]).view(-1, QBLOCK)
-
-
 def dequantize_v(vq, lo, hi):
     lg = lo[:, None] + (vq.float() - 1) / 254 * (hi - lo)[:, None]
     return torch.where(vq > 0, torch.exp2(lg), torch.zeros_like(lg))
 
 
 def dequantize_moments(q):
-    n = 1
-    for d in q["q8"]:
-        n *= d
+    n = math.prod(q["q8"])
     v = dequantize_v(_codes(q["v"]), q["v_lo"], q["v_hi"])
     m = _codes(q["m"]).float() / 127 * q["m_max"][:, None] * (v.sqrt() + 1e-12)
     return m.reshape(-1)[:n].view(q["q8"]), v.reshape(-1)[:n].view(q["q8"])
