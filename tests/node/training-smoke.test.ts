@@ -184,6 +184,22 @@ print(json.dumps({'bytes_per_param': moment_bytes / n_params, 'kinds': kinds,
     }
   });
 
+  it('exports a lean decoder graph: constant reshape shapes and LayerNormalization, no shape chains per call', () => {
+    // onnxruntime-web runs the decoder once per token: a Shape -> Gather -> Concat chain in
+    // front of each head split would run every step (training/ocr/model.py keep_reshape)
+    const script = [
+      'import onnx, sys, collections',
+      'g = onnx.load(sys.argv[1]).graph',
+      'const = {o for n in g.node if n.op_type == "Constant" for o in n.output} | {i.name for i in g.initializer}',
+      'ops = collections.Counter(n.op_type for n in g.node)',
+      'print(sum(n.input[1] not in const for n in g.node if n.op_type == "Reshape"), ops["LayerNormalization"], ops["Shape"])',
+    ].join('\n');
+    const [dynamicReshapes, layerNorms, shapes] = run(PY, ['-c', script, path.join(work, 'model', 'onnx', 'decoder_model_merged.onnx')]).trim().split(' ').map(Number);
+    expect(dynamicReshapes).toBe(0);
+    expect(layerNorms).toBeGreaterThanOrEqual(3); // one per decoder layer at least
+    expect(shapes).toBeLessThanOrEqual(6); // the past length for positions and the mask, not one per reshape
+  });
+
   it('transformers.js (fp32) reproduces the PyTorch greedy decodes exactly', async () => {
     const refs = JSON.parse(fs.readFileSync(path.join(work, 'ref', 'reference.json'), 'utf8')) as { file: string; text: string }[];
     const m = await loadModel(tjs, path.join(work, 'model'), { device: 'cpu', dtype: 'fp32' });

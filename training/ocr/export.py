@@ -94,7 +94,7 @@ def export(ckpt_path, out, name):
                       input_names=["pixel_values"], output_names=["last_hidden_state"],
                       dynamic_axes={"pixel_values": {0: "batch_size", 3: "width"},
                                     "last_hidden_state": {0: "batch_size", 1: "encoder_sequence_length"}},
-                      opset_version=14, do_constant_folding=True)
+                      opset_version=17, do_constant_folding=True)
 
     dec = DecoderForExport(m).eval()
     B, T, P = 1, 2, 3
@@ -121,7 +121,7 @@ def export(ckpt_path, out, name):
         dyn[o] = {0: "batch_size", 1: "decoder_sequence_length", 2: "encoder_sequence_length"}
     torch.onnx.export(dec, tuple(args), os.path.join(out, "onnx", "decoder_model_merged.onnx"),
                       input_names=names_in, output_names=names_out, dynamic_axes=dyn,
-                      opset_version=14, do_constant_folding=True)
+                      opset_version=17, do_constant_folding=True)
 
     write_configs(out, name, cfg, vocab, ck, count_params(m))
     return m
