@@ -143,17 +143,19 @@ class _KeepReshape(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return x.reshape([x.shape[i] if n == 0 else n for i, n in enumerate(shape)])
+        return _plain_reshape(x, shape)
 
     @staticmethod
     def symbolic(g, x, shape):
         return g.op("Reshape", x, g.op("Constant", value_t=torch.tensor(shape, dtype=torch.int64)))
 
 
-def keep_reshape(x, shape):
-    if torch.onnx.is_in_onnx_export():
-        return _KeepReshape.apply(x, tuple(shape))
+def _plain_reshape(x, shape):
     return x.reshape([x.shape[i] if n == 0 else n for i, n in enumerate(shape)])
+
+
+def keep_reshape(x, shape):
+    return _KeepReshape.apply(x, tuple(shape)) if torch.onnx.is_in_onnx_export() else _plain_reshape(x, shape)
 
 
 def split_heads(x, h):
