@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MODELS_DIR } from './common.ts';
 import type { EvalResult } from './eval.ts';
+import { onnxOpset } from './onnx-header.ts';
 
 const DESCRIPTIONS: Record<string, { title: string; summary: string; data: string; augment: string }> = {
   narrow: {
@@ -167,7 +168,7 @@ Output: LaTeX in the canonical token form of im2latex-100k (tokens separated by 
 ## Architecture
 - Encoder: 5 conv layers (3×3, BatchNorm, ReLU; channels ${cfg.encoder.channels.join('–')}–${cfg.encoder.hidden_size})${cfg.encoder.res_blocks ? ` with ${cfg.encoder.res_blocks} residual block${cfg.encoder.res_blocks > 1 ? 's' : ''} (two 3×3 conv layers and a skip) after the third, at H/8 × W/8,` : ''} to a 4 × W/8 grid, learned row and column embeddings, LayerNorm. The exported encoder also computes each decoder layer's cross-attention keys and values once per image (\`last_hidden_state\` carries them).
 - Decoder: ${cfg.decoder.n_layer} pre-LN transformer layers, d = ${cfg.decoder.n_embd}, ${cfg.decoder.n_head} heads, FFN ${cfg.decoder.n_inner}, learned positions (${cfg.decoder.n_positions}), self-attention KV cache (\`past_key_values.*\` / \`present.*\`, gpt2 naming), vocabulary ${cfg.decoder.vocab_size} tokens.
-- Parameters: ${params ? params.toLocaleString('en') : 'n/a'}. Layout: transformers.js \`VisionEncoderDecoderModel\` (\`onnx/encoder_model*.onnx\`, \`onnx/decoder_model_merged*.onnx\`), opset 14.
+- Parameters: ${params ? params.toLocaleString('en') : 'n/a'}. Layout: transformers.js \`VisionEncoderDecoderModel\` (\`onnx/encoder_model*.onnx\`, \`onnx/decoder_model_merged*.onnx\`), opset ${onnxOpset(path.join(dir, 'onnx', 'decoder_model_merged.onnx')) ?? 'n/a'}.
 
 | dtype | files | total size |
 |---|---|---|
