@@ -200,6 +200,38 @@ print(json.dumps({'bytes_per_param': moment_bytes / n_params, 'kinds': kinds,
     expect(shapes).toBeLessThanOrEqual(6); // the past length for positions and the mask, not one per reshape
   });
 
+  it("reads the cross-attention keys and values without moving them: one Split, no Transpose on the encoder output's path", () => {
+    // the encoder lays them out per layer and head ([B, 2LH, S, Dh], training/ocr/export.py);
+    // a Transpose downstream of encoder_hidden_states would copy S x 2LD values every step. The
+    // keys' last-two-axes Transpose into a MatMul is allowed: onnxruntime fuses it (transB)
+    const script = [
+      'import onnx, sys',
+      'g = onnx.load(sys.argv[1]).graph',
+      'reach, changed = {"encoder_hidden_states"}, True',
+      'while changed:',
+      '    changed = False',
+      '    for n in g.node:',
+      '        if n.op_type in ("Split", "Slice", "Reshape", "Transpose", "Gather") and n.input[0] in reach and not set(n.output) <= reach:',
+      '            reach |= set(n.output); changed = True',
+      'fused = {n.input[1] for n in g.node if n.op_type == "MatMul"}',
+      'perm = lambda n: [list(a.ints) for a in n.attribute if a.name == "perm"][0]',
+      'ops = [n.op_type for n in g.node if n.input and n.input[0] in reach and not (n.op_type == "Transpose" and n.output[0] in fused and perm(n) == [0, 1, 3, 2])]',
+      'print(ops.count("Split"), ops.count("Transpose"), ops.count("Slice") + ops.count("Gather"))',
+    ].join('\n');
+    const [splits, transposes, slices] = run(PY, ['-c', script, path.join(work, 'model', 'onnx', 'decoder_model_merged.onnx')]).trim().split(' ').map(Number);
+    expect(splits).toBe(1);
+    expect(transposes).toBe(0);
+    expect(slices).toBe(0);
+  });
+
+  it('runs every q8 convolution on 8-bit integers (ConvInteger), none as float Conv', () => {
+    const script = 'import onnx, sys, collections; c = collections.Counter(n.op_type for n in onnx.load(sys.argv[1]).graph.node); print(c["Conv"], c["ConvInteger"], c["DequantizeLinear"])';
+    const [conv, convInteger, dequant] = run(PY, ['-c', script, path.join(work, 'model', 'onnx', 'encoder_model_quantized.onnx')]).trim().split(' ').map(Number);
+    expect(conv).toBe(0);
+    expect(convInteger).toBeGreaterThanOrEqual(5); // the encoder's five conv stages at least
+    expect(dequant).toBe(0);
+  });
+
   it('transformers.js (fp32) reproduces the PyTorch greedy decodes exactly', async () => {
     const refs = JSON.parse(fs.readFileSync(path.join(work, 'ref', 'reference.json'), 'utf8')) as { file: string; text: string }[];
     const m = await loadModel(tjs, path.join(work, 'model'), { device: 'cpu', dtype: 'fp32' });

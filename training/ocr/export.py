@@ -19,15 +19,19 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(__file__))
 from data import BOS, EOS, PAD, SPECIALS, UNK  # noqa: E402
 from imageops import HEIGHT, MAX_WIDTH, MIN_WIDTH  # noqa: E402
-from model import ModelConfig, OCRModel, count_params, split_heads  # noqa: E402
+from model import ModelConfig, OCRModel, count_params  # noqa: E402
 
 torch.backends.mkldnn.enabled = False
 MAX_NEW_TOKENS = 200
 
 
 class EncoderForExport(nn.Module):
-    """pixel_values [B,3,64,W] in [-1,1] -> last_hidden_state [B,S,2*L*D]: the
-    cross-attention keys and values of every decoder layer, computed once per image."""
+    """pixel_values [B,3,64,W] in [-1,1] -> last_hidden_state [B,2*L*H,S,Dh]: the
+    cross-attention keys and values of every decoder layer, computed once per image, laid out
+    as the decoder reads them: layer 0's keys (H heads, each [S,Dh]), its values, layer 1's
+    keys, ... A decode step then takes each layer's keys and values with one contiguous Split;
+    with the [B,S,2*L*D] layout every step also transposed S x 2*L*D values into heads
+    (onnxruntime has no views), the largest data movement of a step."""
 
     def __init__(self, m: OCRModel):
         super().__init__()
@@ -37,9 +41,9 @@ class EncoderForExport(nn.Module):
         x = pixel_values.mean(dim=1, keepdim=True)  # grey inside the graph
         memory = self.m.encoder(x)
         parts = []
-        for layer in self.m.decoder.layers:
-            parts.append(layer.ckv(memory))  # [B,S,2D] = k | v
-        return torch.cat(parts, dim=-1)
+        for k, v in self.m.decoder.cross(memory):  # each [B,H,S,Dh]
+            parts += [k, v]
+        return torch.cat(parts, dim=1)
 
 
 class DecoderForExport(nn.Module):
@@ -58,11 +62,9 @@ class DecoderForExport(nn.Module):
 
     def forward(self, input_ids, encoder_hidden_states, *flat_past):
         dec = self.m.decoder
-        D, L, H = dec.cfg.d_model, dec.cfg.n_layers, dec.cfg.n_heads
-        cross = []
-        for i in range(L):
-            kv = encoder_hidden_states[:, :, 2 * i * D:(2 * i + 2) * D]
-            cross.append((split_heads(kv[:, :, :D], H), split_heads(kv[:, :, D:], H)))
+        L, H = dec.cfg.n_layers, dec.cfg.n_heads
+        kv = torch.split(encoder_hidden_states, H, dim=1)  # one Split: 2L tensors [B,H,S,Dh]
+        cross = [(kv[2 * i], kv[2 * i + 1]) for i in range(L)]
         past = [(flat_past[2 * i], flat_past[2 * i + 1]) for i in range(L)]
         logits, presents, attns = dec(input_ids, cross, past, return_attn=True)
         out = [logits]
@@ -93,7 +95,7 @@ def export(ckpt_path, out, name):
     torch.onnx.export(enc, (px,), os.path.join(out, "onnx", "encoder_model.onnx"),
                       input_names=["pixel_values"], output_names=["last_hidden_state"],
                       dynamic_axes={"pixel_values": {0: "batch_size", 3: "width"},
-                                    "last_hidden_state": {0: "batch_size", 1: "encoder_sequence_length"}},
+                                    "last_hidden_state": {0: "batch_size", 2: "encoder_sequence_length"}},
                       opset_version=17, do_constant_folding=True)
 
     dec = DecoderForExport(m).eval()
@@ -104,7 +106,7 @@ def export(ckpt_path, out, name):
     names_in, names_out = ["input_ids", "encoder_hidden_states"], ["logits"]
     args = [ids, ehs]
     dyn = {"input_ids": {0: "batch_size", 1: "decoder_sequence_length"},
-           "encoder_hidden_states": {0: "batch_size", 1: "encoder_sequence_length"},
+           "encoder_hidden_states": {0: "batch_size", 2: "encoder_sequence_length"},
            "logits": {0: "batch_size", 1: "decoder_sequence_length"}}
     for i in range(L):
         for kv in ("key", "value"):
@@ -137,7 +139,7 @@ def write_configs(out, name, cfg, vocab, ck, params):
         **ids,
         "encoder": {"model_type": "latex-ocr-cnn", "channels": list(cfg.channels), "res_blocks": cfg.res_blocks, "hidden_size": D,
                     "image_height": HEIGHT, "max_width": MAX_WIDTH, "num_channels": 3,
-                    "note": "last_hidden_state holds each decoder layer's cross-attention keys and values",
+                    "note": "last_hidden_state [batch, 2 x n_layer x n_head, S, head_dim] holds each decoder layer's cross-attention keys, then values, by head",
                     # the S cells of last_hidden_state (and of the decoder's cross_attentions.{i}) are
                     # rows x cols, row-major; each covers 16 x 8 px of the 64 px high input
                     "attention_grid": {"rows": HEIGHT // 16, "cell_height": 16, "cell_width": 8}},

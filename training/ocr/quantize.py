@@ -5,9 +5,9 @@
 q8: every MatMul with a constant weight becomes DynamicQuantizeLinear (activations,
     uint8, per call) + MatMulInteger (weights int8, symmetric, per output column) and
     a float rescale: what onnxruntime's quantize_dynamic produces, which transformers.js
-    loads as dtype "q8". Conv weights are stored int8 per output channel and
-    dequantised in the graph (weight-only), which shrinks the file without changing
-    the conv kernels.
+    loads as dtype "q8". Convolutions likewise: DynamicQuantizeLinear + ConvInteger
+    (weights per output channel, stored uint8 with zero point 128) + a float rescale,
+    so the encoder's convolutions run on 8-bit integers too.
 fp16: weights and arithmetic in float16, inputs and outputs kept float32 (Casts at
     the edges), so transformers.js feeds the same tensors as for fp32. For WebGPU
     adapters with shader-f16.
@@ -53,19 +53,35 @@ def quantize_q8(src, dst):
                 helper.make_node("Mul", [p + "_mmf", p + "_s"], [n.output[0]], name=p + "_out"),
             ]
         elif n.op_type == "Conv" and n.input[1] in inits:
+            # ConvInteger on dynamically quantised activations, like the MatMuls: onnxruntime's
+            # ConvInteger takes uint8 weights with one zero point, so the symmetric int8 codes are
+            # stored +128 (zero point 128) and the per-channel scales applied after the Cast
             w = numpy_helper.to_array(inits[n.input[1]]).astype(np.float32)  # [O, I, kh, kw]
             scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-8) / 127.0
-            wq = np.clip(np.round(w / scale[:, None, None, None]), -127, 127).astype(np.int8)
+            wq = (np.clip(np.round(w / scale[:, None, None, None]), -127, 127) + 128).astype(np.uint8)
             p = f"q8c_{k}"
             k += 1
-            add_inits += [numpy_helper.from_array(wq, p + "_w"), numpy_helper.from_array(scale.astype(np.float32), p + "_ws"),
-                          numpy_helper.from_array(np.zeros(w.shape[0], np.int8), p + "_wz")]
+            add_inits += [numpy_helper.from_array(wq, p + "_w"),
+                          numpy_helper.from_array(scale.astype(np.float32).reshape(1, -1, 1, 1), p + "_ws"),
+                          numpy_helper.from_array(np.array(128, np.uint8), p + "_wz")]
             if len(consumers.get(n.input[1], [])) == 1:
                 drop_inits.add(n.input[1])
-            new_nodes.append(helper.make_node("DequantizeLinear", [p + "_w", p + "_ws", p + "_wz"], [p + "_wf"], axis=0, name=p + "_dq"))
-            conv = helper.make_node("Conv", [n.input[0], p + "_wf"] + list(n.input[2:]), list(n.output), name=n.name)
+            conv = helper.make_node("ConvInteger", [p + "_aq", p + "_w", p + "_az", p + "_wz"], [p + "_ci"], name=p + "_conv")
             conv.attribute.extend(n.attribute)
-            new_nodes.append(conv)
+            scaled = n.output[0] if len(n.input) < 3 else p + "_scaled"
+            new_nodes += [
+                helper.make_node("DynamicQuantizeLinear", [n.input[0]], [p + "_aq", p + "_as", p + "_az"], name=p + "_dql"),
+                conv,
+                helper.make_node("Cast", [p + "_ci"], [p + "_cf"], to=TensorProto.FLOAT, name=p + "_cast"),
+                helper.make_node("Mul", [p + "_as", p + "_ws"], [p + "_s"], name=p + "_scale"),
+                helper.make_node("Mul", [p + "_cf", p + "_s"], [scaled], name=p + "_out"),
+            ]
+            if len(n.input) >= 3:  # the bias, as [1, O, 1, 1]
+                b = numpy_helper.to_array(inits[n.input[2]]).astype(np.float32).reshape(1, -1, 1, 1)
+                add_inits.append(numpy_helper.from_array(b, p + "_b"))
+                if len(consumers.get(n.input[2], [])) == 1:
+                    drop_inits.add(n.input[2])
+                new_nodes.append(helper.make_node("Add", [scaled, p + "_b"], [n.output[0]], name=p + "_bias"))
         else:
             new_nodes.append(n)
     del g.node[:]

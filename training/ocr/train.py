@@ -27,6 +27,7 @@ import math
 import multiprocessing as mp
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -372,6 +373,29 @@ def truncate_log(path, step):
 
 
 # ---------------------------------------------------------------- main
+def _cpuinfo():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def cpu_has_bf16():
+    """Whether the CPU does bf16 arithmetic natively (AVX-512 BF16 or AMX). Without it, torch 1.13's
+    bf16 autocast is not a fast path but a trap: its convolutions fall back to the reference
+    (slow_conv2d) kernels, measured 2026-12-07 on an AMD EPYC family 23 (AVX2 only) at over a
+    minute per training step, against ~1 s on the Zen 5 machines the fast path was tuned on."""
+    m = re.search(r"^flags\s*:\s*(.*)$", _cpuinfo(), re.M)
+    return bool(m and {"avx512_bf16", "amx_bf16"} & set(m.group(1).split()))
+
+
+def cpu_name():
+    m = re.search(r"^model name\s*:\s*(.*)$", _cpuinfo(), re.M)
+    fam = re.search(r"^cpu family\s*:\s*(\d+)$", _cpuinfo(), re.M)
+    return f"{m.group(1) if m else 'unknown'}{f' (family {fam.group(1)})' if fam else ''}"
+
+
 def main():
     a = parse()
     c = load_config(a)
@@ -454,15 +478,20 @@ def main():
 
     if c["channels_last"]:
         model = model.to(memory_format=torch.channels_last)
-    use_bf16 = c["precision"] == "bf16"
+    use_bf16 = c["precision"] == "bf16" and cpu_has_bf16()
+    if c["precision"] == "bf16" and not use_bf16:
+        print("precision: bf16 asked, but this CPU has no bf16 instructions (avx512_bf16 or amx_bf16): "
+              "training in fp32 (torch 1.13 falls back to its reference kernels for bf16 here, "
+              "over a minute per step)", flush=True)
 
     sizes = [len(g) for g, _ in load_groups(c, vocab)]  # recorded for the model card
-    json.dump({**c, "git_commit": git_commit(), "torch": torch.__version__, "config_file": a.config,
+    json.dump({**c, "precision_used": "bf16" if use_bf16 else "fp32", "cpu": cpu_name(),
+               "git_commit": git_commit(), "torch": torch.__version__, "config_file": a.config,
                "params": count_params(model), "started_at_step": state["step"], "group_sizes": sizes},
               open(os.path.join(a.run, "config.json"), "w"), indent=1)
     with open(os.path.join(a.run, "command.txt"), "a") as f:
         f.write(f"step {state['step']}: " + " ".join([sys.executable] + sys.argv) + "\n")
-    print(f"params {count_params(model):,}; vocab {len(vocab)}; precision {c['precision']}; "
+    print(f"params {count_params(model):,}; vocab {len(vocab)}; precision {'bf16' if use_bf16 else 'fp32'}; "
           f"channels_last {c['channels_last']}", flush=True)
 
     log = open(log_path, "a")
