@@ -166,7 +166,7 @@ Output: LaTeX in the canonical token form of im2latex-100k (tokens separated by 
 \`\\frac { a } { b }\`), greedy decoding by default (beam search of width 2–8 in the app and the CLIs: \`--beams\`), at most ${JSON.parse(fs.readFileSync(path.join(dir, 'generation_config.json'), 'utf8')).max_new_tokens} tokens.
 
 ## Architecture
-- Encoder: 5 conv layers (3×3, BatchNorm, ReLU; channels ${cfg.encoder.channels.join('–')}–${cfg.encoder.hidden_size})${cfg.encoder.res_blocks ? ` with ${cfg.encoder.res_blocks} residual block${cfg.encoder.res_blocks > 1 ? 's' : ''} (two 3×3 conv layers and a skip) after the third, at H/8 × W/8,` : ''} to a 4 × W/8 grid, learned row and column embeddings, LayerNorm. The exported encoder also computes each decoder layer's cross-attention keys and values once per image (\`last_hidden_state\` carries them).
+- Encoder: 5 conv layers (3×3, BatchNorm, ReLU; channels ${cfg.encoder.channels.join('–')}–${cfg.encoder.hidden_size})${cfg.encoder.res_blocks ? ` with ${cfg.encoder.res_blocks} residual block${cfg.encoder.res_blocks > 1 ? 's' : ''} (two 3×3 conv layers and a skip) after the third, at H/8 × W/8,` : ''} to a 4 × W/8 grid, learned row and column embeddings, LayerNorm. The exported encoder also computes each decoder layer's cross-attention keys and values once per image: \`last_hidden_state\` carries them as [batch, 2 × layers × heads, cells, head size], each layer's keys then values by head, so a decode step takes them with one Split and moves no other data.
 - Decoder: ${cfg.decoder.n_layer} pre-LN transformer layers, d = ${cfg.decoder.n_embd}, ${cfg.decoder.n_head} heads, FFN ${cfg.decoder.n_inner}, learned positions (${cfg.decoder.n_positions}), self-attention KV cache (\`past_key_values.*\` / \`present.*\`, gpt2 naming), vocabulary ${cfg.decoder.vocab_size} tokens.
 - Parameters: ${params ? params.toLocaleString('en') : 'n/a'}. Layout: transformers.js \`VisionEncoderDecoderModel\` (\`onnx/encoder_model*.onnx\`, \`onnx/decoder_model_merged*.onnx\`), opset ${onnxOpset(path.join(dir, 'onnx', 'decoder_model_merged.onnx')) ?? 'n/a'}.
 
@@ -174,7 +174,7 @@ Output: LaTeX in the canonical token form of im2latex-100k (tokens separated by 
 |---|---|---|
 ${sizes.map((s) => `| ${s.dtype} | \`encoder_model${s.dtype === 'fp32' ? '' : s.dtype === 'q8' ? '_quantized' : '_fp16'}.onnx\`, \`decoder_model_merged${s.dtype === 'fp32' ? '' : s.dtype === 'q8' ? '_quantized' : '_fp16'}.onnx\` | ${mb(s.bytes)} |`).join('\n')}
 
-q8: weights int8 per output channel; MatMuls run as MatMulInteger on dynamically quantised activations, convolutions dequantise their weights in the graph. fp16: weights and arithmetic in float16 with float32 inputs and outputs (for WebGPU adapters with \`shader-f16\`).
+q8: weights 8-bit per output channel; MatMuls run as MatMulInteger and convolutions as ConvInteger on dynamically quantised activations. fp16: weights and arithmetic in float16 with float32 inputs and outputs (for WebGPU adapters with \`shader-f16\`).
 
 ## Data
 ${rc ? mixtureText(rc) : d.data.replace('{CROPS}', crops)}
