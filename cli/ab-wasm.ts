@@ -8,7 +8,8 @@
  * onnx/decoder_model_merged*.onnx; e.g. models/augmented and a fresh export of the same weights).
  * For each input width it runs the encoder on a fixed random image, then the decoder for
  * --steps steps with the KV cache, feeding fixed token ids (no argmax: both exports do the same
- * work whatever they predict), A and B interleaved --rounds times. Prints, per width, the
+ * work whatever they predict), A and B interleaved --rounds times, in ABBA order (the first of
+ * a pair measures slower: an A/A run in plain AB order put A's decoder 1.1-1.3x behind). Prints, per width, the
  * median encoder ms and decoder ms per step of each and the ratio A/B. `npm run bench` measures
  * the app's whole path; this isolates what an export change does to onnxruntime-web's runs.
  */
@@ -106,7 +107,8 @@ async function main() {
         const images = widths.map((w) => Float32Array.from({ length: 3 * 64 * w }, rand));
         const res = models.map(() => widths.map((w) => ({ width: w, cells: 0, encMs: [] as number[], stepMs: [] as number[] })));
         for (let r = 0; r < rounds + 1; r++) {
-          for (let m = 0; m < 2; m++) {
+          // A B, then B A: whichever runs first in a round measures slower (an A/A run showed 1.1-1.3x)
+          for (const m of r % 2 ? [1, 0] : [0, 1]) {
             const { enc, dec, layers, heads, headDim } = models[m];
             for (let i = 0; i < widths.length; i++) {
               const px = new ort.Tensor('float32', images[i], [1, 3, 64, widths[i]]);
