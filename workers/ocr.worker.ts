@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import * as tjs from '@huggingface/transformers';
 import { createOcrService } from '../src/model/service.ts';
 import type { OcrApi, OrtRuntime } from '../src/worker-api/ocr.ts';
-import { cachedModelFetch, isBuiltinModelFile, modelsRoot } from '../src/pwa/modelCache.ts';
+import { cachedModelFetch, shareDownloads, isBuiltinModelFile, modelsRoot } from '../src/pwa/modelCache.ts';
 import { defaultWasmThreads, probeGpu, type GpuInfo } from '../src/model/device.ts';
 import { TEST_HOOKS } from '../src/worker-api/testHooks.ts';
 import plainMjs from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
@@ -71,9 +71,14 @@ const service = createOcrService(tjs, {
 // Built-in model files are kept in Cache Storage on first use, for offline use (src/pwa/modelCache.ts).
 const MODELS_ROOT = modelsRoot(import.meta.env.BASE_URL, self.location.origin);
 const serviceFetch = tjs.env.fetch;
+// one download per file: a load that reports progress asks for each file twice (shareDownloads)
+const builtinFile = shareDownloads((href) => cachedModelFetch(href, () => serviceFetch(href as never), MODELS_ROOT));
 tjs.env.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
   const url = new URL(String(input instanceof Request ? input.url : input), self.location.href);
-  return isBuiltinModelFile(url, MODELS_ROOT) ? cachedModelFetch(url.href, () => serviceFetch(input as never, init), MODELS_ROOT) : serviceFetch(input as never, init);
+  if (!isBuiltinModelFile(url, MODELS_ROOT)) return serviceFetch(input as never, init);
+  // a plain GET (transformers.js' own, for a local model) is shared; anything else goes as asked
+  const plain = !(input instanceof Request) && (init?.method ?? 'GET') === 'GET' && !new Headers(init?.headers).has('range');
+  return plain ? builtinFile(url.href) : cachedModelFetch(url.href, () => serviceFetch(input as never, init), MODELS_ROOT);
 }) as typeof tjs.env.fetch;
 
 /** A fault armed by the test hook: the next recognize() crashes or hangs (so a pane's own call fails). */

@@ -294,6 +294,62 @@ export async function cachedModelFetch(url: string, network: () => Promise<Respo
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
+/**
+ * One download per file however often it is asked for while it downloads: callers get clones
+ * of one response (a tee: each byte arrives once), until its body has been read to the end or
+ * has failed; the next caller then asks afresh (Cache Storage has the file by then).
+ *
+ * Why: a transformers.js load that reports progress first asks for every model file to read
+ * its size from the headers, never reading the body, then asks again to load it. A browser
+ * downloads a body nobody reads all the same, so the first visit sent each built-in model
+ * file twice (cli/bench-cold.ts, augmented q8: 3.4 of the 9.8 MB before the first prediction).
+ */
+export function shareDownloads(get: (url: string) => Promise<Response>): (url: string) => Promise<Response> {
+  const running = new Map<string, Promise<Response>>();
+  return (url) => {
+    let shared = running.get(url);
+    if (!shared) {
+      const forget = () => {
+        if (running.get(url) === shared) running.delete(url);
+      };
+      shared = get(url).then(
+        (res) => {
+          if (!res.body) {
+            forget();
+            return res;
+          }
+          const reader = res.body.getReader();
+          const body = new ReadableStream<Uint8Array>({
+            async pull(ctl) {
+              try {
+                const { done, value } = await reader.read();
+                if (done) {
+                  forget();
+                  ctl.close();
+                } else ctl.enqueue(value);
+              } catch (e) {
+                forget();
+                ctl.error(e);
+              }
+            },
+            cancel(reason) {
+              forget();
+              return reader.cancel(reason);
+            },
+          });
+          return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+        },
+        (e) => {
+          forget();
+          throw e;
+        },
+      );
+      running.set(url, shared);
+    }
+    return shared.then((res) => res.clone());
+  };
+}
+
 export function parseModelIndex(data: unknown): ModelIndex {
   const d = data as ModelIndex;
   if (!d || typeof d !== 'object' || d.version !== 1 || !Array.isArray(d.models)) throw new Error('models/index.json is not a model index (version 1)');

@@ -113,6 +113,21 @@ test('works offline after one online visit: an upload and a drawing are recognis
   expect(net.external).toEqual([]);
 });
 
+test('a first visit downloads each model file it uses once (transformers.js asks twice: a size probe, then the load)', async ({ page }) => {
+  const asked = new Map<string, number>();
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (/^\/models\/[^/]+\/onnx\/[^/]+\.onnx$/.test(u.pathname)) asked.set(u.pathname, (asked.get(u.pathname) ?? 0) + 1);
+  });
+  await openApp(page);
+  await useWasm(page);
+  await page.getByLabel('Upload image').setInputFiles(path.join(FIXTURES, 'pythagoras.png'));
+  expect(allDone(await nthRun(page, 1))).toBe(true);
+  // both panes ran the default WASM model: its q8 encoder and decoder, each sent once
+  expect([...asked.keys()]).toEqual(expect.arrayContaining(['/models/augmented/onnx/encoder_model_quantized.onnx', '/models/augmented/onnx/decoder_model_merged_quantized.onnx']));
+  expect(Object.fromEntries(asked)).toEqual(Object.fromEntries([...asked.keys()].map((k) => [k, 1])));
+});
+
 test('"Make available offline" stores every built-in model file, with progress; a model never used before then runs offline', async ({ page, context }) => {
   const net = forbidExternalRequests(page);
   await openApp(page);

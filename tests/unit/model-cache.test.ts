@@ -15,6 +15,7 @@ import {
   indexUrl,
   modelCacheStatus,
   pruneStaleModelFiles,
+  shareDownloads,
   type ModelIndex,
 } from '../../src/pwa/modelCache.ts';
 
@@ -189,6 +190,78 @@ describe('cachedModelFetch', () => {
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(ENCODER);
     expect(requests).toContain(url);
     expect(new Headers(cache.entries.get(url)!.headers).get(HASH_HEADER)).toBe(sha(ENCODER));
+  });
+});
+
+describe('shareDownloads', () => {
+  /** A network whose responses stream their bytes in two chunks, the second when `finish` is called. */
+  function slowNetwork() {
+    const calls: string[] = [];
+    const finishers: (() => void)[] = [];
+    const get = async (url: string) => {
+      calls.push(url);
+      let second!: () => void;
+      const gate = new Promise<void>((r) => (second = r));
+      finishers.push(second);
+      const body = new ReadableStream<Uint8Array>({
+        async start(ctl) {
+          ctl.enqueue(enc('first half,'));
+          await gate;
+          ctl.enqueue(enc(' second half'));
+          ctl.close();
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-length': '23' } });
+    };
+    return { calls, get, finishAll: () => finishers.forEach((f) => f()) };
+  }
+
+  it('sends one request for a file asked for twice while it downloads (a size probe, then the load), and both get the whole file', async () => {
+    const net = slowNetwork();
+    const fetchShared = shareDownloads(net.get);
+    const probe = await fetchShared('/models/m/onnx/a.onnx'); // headers only: transformers.js' size probe
+    expect(probe.headers.get('content-length')).toBe('23');
+    const load = fetchShared('/models/m/onnx/a.onnx');
+    net.finishAll();
+    expect(await (await load).text()).toBe('first half, second half');
+    expect(await probe.text()).toBe('first half, second half');
+    expect(net.calls).toEqual(['/models/m/onnx/a.onnx']);
+  });
+
+  it('asks again once a download has been read to the end, and never shares between files', async () => {
+    const net = slowNetwork();
+    const fetchShared = shareDownloads(net.get);
+    const a = fetchShared('/a');
+    const b = fetchShared('/b');
+    net.finishAll();
+    await (await a).text();
+    await (await b).text();
+    const again = fetchShared('/a');
+    net.finishAll();
+    expect(await (await again).text()).toBe('first half, second half');
+    expect(net.calls).toEqual(['/a', '/b', '/a']);
+  });
+
+  it('does not keep a failed download: a request that rejects, or a body that breaks, lets the next caller try again', async () => {
+    let n = 0;
+    const fetchShared = shareDownloads(async () => {
+      n++;
+      if (n === 1) throw new TypeError('Failed to fetch');
+      if (n === 2) {
+        const broken = new ReadableStream<Uint8Array>({
+          start(ctl) {
+            ctl.enqueue(enc('part'));
+            ctl.error(new TypeError('network error'));
+          },
+        });
+        return new Response(broken, { status: 200 });
+      }
+      return new Response('whole file', { status: 200 });
+    });
+    await expect(fetchShared('/f')).rejects.toThrow('Failed to fetch');
+    await expect((await fetchShared('/f')).text()).rejects.toThrow('network error');
+    expect(await (await fetchShared('/f')).text()).toBe('whole file');
+    expect(n).toBe(3);
   });
 });
 
