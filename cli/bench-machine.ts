@@ -1,5 +1,27 @@
 /** What the bench records about its machine, and the sentence its report says about it. */
 
+/**
+ * The CPU in words, from Linux's /proc/cpuinfo text: its name, its x86 family and model, and the
+ * vector instructions that decide onnxruntime's and torch's speed here (AVX-512, VNNI, bf16).
+ * Machines lent to this project share a name ("AMD EPYC") while one is a Zen 1 with AVX2 only
+ * and another a Zen 5 with AVX-512 and bf16, about 3x apart on these models, so the name alone
+ * cannot tell two benches' numbers apart. Null where the text has no "model name" line.
+ */
+export function describeCpu(cpuinfo: string): string | null {
+  const first = cpuinfo.split(/\n\s*\n/)[0];
+  const field = (key: string) => new RegExp(`^${key}\\s*:\\s*(.*)$`, 'm').exec(first)?.[1].trim();
+  const name = field('model name');
+  if (!name) return null;
+  const flags = new Set((field('flags') ?? '').split(/\s+/));
+  const family = field('cpu family');
+  const model = field('model');
+  const isa = flags.has('avx512f')
+    ? ['AVX-512', flags.has('avx512_vnni') ? 'VNNI' : null, flags.has('avx512_bf16') ? 'bf16' : 'no bf16'].filter(Boolean).join(', ')
+    : flags.has('avx2') ? 'AVX2, no AVX-512' : flags.size > 1 ? 'no AVX2' : null;
+  const detail = [family && model ? `x86 family ${family} model ${model}` : null, isa].filter(Boolean).join('; ');
+  return detail ? `${name} (${detail})` : name;
+}
+
 /** The machine a bench ran on. cpu, chromium and loadavg are absent in results written before they were recorded. */
 export interface BenchMachine {
   cpus: number;

@@ -27,7 +27,7 @@ import { jsByPackage, jsFilesIn } from './js-size.ts';
 import { defaultWasmThreads } from '../src/model/device.ts';
 import { normalizeTokens } from '../src/latex/tokens.ts';
 import { benchNodeBaseline, benchNodeEngine, bucketOf, median, mergeLatency, round, type BenchFormula, type NodeRow } from './bench-node.ts';
-import { machineLine, type BenchMachine } from './bench-machine.ts';
+import { describeCpu, machineLine, type BenchMachine } from './bench-machine.ts';
 import { benchBrowser, WEBGPU_PER_BUCKET, type BrowserRow } from './bench-browser.ts';
 import { benchCold, bytesPerMs, KINDS, type ColdResult, type ColdRun } from './bench-cold.ts';
 import type { Dtype } from '../src/worker-api/ocr.ts';
@@ -222,7 +222,7 @@ async function main() {
     machine: {
       cpus: os.cpus().length,
       node: process.version,
-      cpu: os.cpus()[0]?.model.trim(),
+      cpu: (fs.existsSync('/proc/cpuinfo') && describeCpu(fs.readFileSync('/proc/cpuinfo', 'utf8'))) || os.cpus()[0]?.model.trim(),
       chromium: chromiumVersion,
       loadavg: [round(loadBefore), round(loadAfter)],
     },

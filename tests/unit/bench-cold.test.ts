@@ -195,3 +195,21 @@ describe('machineLine (the bench says how busy its machine was)', () => {
     expect(machineLine({ cpus: 2, node: 'v20' })).toMatch(/not recorded/);
   });
 });
+
+describe('describeCpu (the bench tells apart machines that share a CPU name)', () => {
+  const cpu = (family: string, model: string, flags: string) =>
+    `processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: ${family}\nmodel\t\t: ${model}\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 ${flags}\n\nprocessor\t: 1\nmodel name\t: other\n`;
+  it('names the family, model and vector instructions of the first processor', async () => {
+    const { describeCpu } = await import('../../cli/bench-machine.ts');
+    expect(describeCpu(cpu('23', '1', 'avx avx2 fma'))).toBe('AMD EPYC (x86 family 23 model 1; AVX2, no AVX-512)');
+    expect(describeCpu(cpu('26', '2', 'avx2 avx512f avx512_vnni avx512_bf16'))).toBe('AMD EPYC (x86 family 26 model 2; AVX-512, VNNI, bf16)');
+    expect(describeCpu(cpu('25', '17', 'avx2 avx512f'))).toBe('AMD EPYC (x86 family 25 model 17; AVX-512, no bf16)');
+    expect(describeCpu(cpu('6', '85', 'sse4_2'))).toBe('AMD EPYC (x86 family 6 model 85; no AVX2)');
+  });
+  it('gives up on text without a model name (not Linux x86), and the bench falls back to the name', async () => {
+    const { describeCpu } = await import('../../cli/bench-machine.ts');
+    expect(describeCpu('processor : 0\nBogoMIPS : 50.00\n')).toBeNull();
+    expect(describeCpu('')).toBeNull();
+    expect(describeCpu('model name : Some CPU\n')).toBe('Some CPU');
+  });
+});
