@@ -46,7 +46,17 @@ interface RunConfig {
   loss: { label_smoothing: number };
   labels?: { clean_handwriting?: boolean };
   precision: string;
+  /** What the latest start or resume ran in, and on which CPU (train.py falls back to fp32 where the CPU has no bf16 instructions). */
+  precision_used?: string;
+  cpu?: string;
   model: { res_blocks?: number };
+}
+
+/** The precision asked for, and what the latest resume really ran in where that differs. */
+export function precisionText(rc: Pick<RunConfig, 'precision' | 'precision_used' | 'cpu'>): string {
+  const asked = rc.precision === 'bf16' ? 'bf16 autocast' : rc.precision;
+  if (!rc.precision_used || rc.precision_used === rc.precision) return asked;
+  return `${asked} where the CPU has bf16 instructions; the latest resume ran in ${rc.precision_used}${rc.cpu ? ` on an ${rc.cpu}` : ''}, which has none`;
 }
 
 function mixtureText(rc: RunConfig): string {
@@ -185,7 +195,7 @@ ${rc ? augmentText(rc) : d.augment}
 ## Training
 ${
   rc
-    ? `- Compute: ${hours.toFixed(1)} h on 2 CPU cores (Debian torch 1.13, ${rc.precision} autocast) in this run, ${(samples / 1e6).toFixed(2)}M samples (batch ${rc.batch}), chosen checkpoint at step ${cfg.latex_ocr?.step ?? '?'}; it continued ${rc.init_from ?? rc.init ?? 'from scratch'}.
+    ? `- Compute: ${hours.toFixed(1)} h on 2 CPU cores (Debian torch 1.13, ${precisionText(rc)}) in this run, ${(samples / 1e6).toFixed(2)}M samples (batch ${rc.batch}), chosen checkpoint at step ${cfg.latex_ocr?.step ?? '?'}; it continued ${rc.init_from ?? rc.init ?? 'from scratch'}.
 - AdamW (weight decay ${rc.optim.weight_decay}, clip ${rc.optim.clip}), label smoothing ${rc.loss.label_smoothing}; learning-rate schedule: ${(rc.optim.cycles ?? [{ start: 0, steps: rc.steps, lr: rc.optim.lr, warmup: rc.optim.warmup }]).map((k) => `steps ${k.start}–${k.steps}: warm-up ${k.warmup}, peak ${k.lr}, cosine to ${rc.optim.lr_floor}×`).join('; ')}. Every hyper-parameter: \`training-config.json\` (with the git commit it ran at).`
     : `- Budget: ${hours.toFixed(1)} h on 2 CPU cores (Debian torch 1.13)${id === 'augmented' ? `, on top of the ${(JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'narrow', 'config.json'), 'utf8')).latex_ocr?.training_seconds / 3600).toFixed(1)} h of narrow it starts from` : ''}, ${cfg.latex_ocr?.step ?? '?'} steps of batch 32 at the chosen checkpoint; AdamW, cosine schedule, label smoothing 0.1; curriculum on formula length (≤ 40 tokens, then ≤ 90, then all).`
 }
@@ -213,7 +223,9 @@ Single-line and simple multi-line formulas from a 64-px-high view: long formulas
 `;
 }
 
-for (const id of process.argv.slice(2)) {
-  fs.writeFileSync(path.join(MODELS_DIR, id, 'README.md'), card(id));
-  console.log(`wrote models/${id}/README.md`);
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  for (const id of process.argv.slice(2)) {
+    fs.writeFileSync(path.join(MODELS_DIR, id, 'README.md'), card(id));
+    console.log(`wrote models/${id}/README.md`);
+  }
 }
