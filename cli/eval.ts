@@ -2,6 +2,7 @@
  * Accuracy of a model on an evaluation set, with the app's own loading code.
  *
  *   npm run eval -- --model <id|folder> --set <name> [--dtype fp32|q8|fp16] [--beams N] [--limit N] [--save]
+ *   npm run eval -- --rescore           the saved results scored again (after a canonical-form change)
  *   npm run eval -- --all [--only <id>] [--beams N] [--limit N] [--force]  all built-in models (or one)
  *                                               x sets x dtypes (resumes:
  *                                               keeps saved results unless --force); rewrites the
@@ -42,6 +43,8 @@ export interface EvalResult {
   renderEqual: number;
   medianMs: number;
   date: string;
+  /** When the samples were last scored again with a newer canonical form (npm run eval -- --rescore). */
+  rescored?: string;
   samples?: { id: string; reference: string; prediction: string; ned: number }[];
 }
 
@@ -51,25 +54,19 @@ function mathml(latex: string): string | null {
   return m ? m.replace(/<annotation[^>]*>[\s\S]*?<\/annotation>/g, '') : null;
 }
 
-export async function evaluate(modelId: string, setName: string, dtype: Dtype, limit = Infinity, log = true, numBeams = DEFAULT_NUM_BEAMS): Promise<EvalResult> {
-  const model = await openModel(modelId, 'cpu', dtype);
-  const items = (await evalSet(setName).items()).slice(0, limit);
-  if (!items.length) throw new Error(`set "${setName}" has no items: nothing to evaluate`);
+/** The metrics of predictions against their references, over today's canonical tokens. */
+export function score(pairs: readonly { id: string; prediction: string; reference: string }[]): Pick<EvalResult, 'n' | 'exact' | 'ned' | 'similarity' | 'bleu4' | 'renderEqual' | 'samples'> {
+  const n = pairs.length;
+  if (!n) throw new Error('no predictions to score');
   const preds: string[][] = [];
   const refs: string[][] = [];
   const samples: NonNullable<EvalResult['samples']> = [];
   let exact = 0;
   let renderEqual = 0;
   let nedSum = 0;
-  let fellBackReason: string | undefined;
-  const ms: number[] = [];
-  const t0 = Date.now();
-  for (const [i, item] of items.entries()) {
-    const p = await recognize(tjs, model, await item.load(), { numBeams });
-    fellBackReason ??= p.decoding?.fellBackReason;
-    ms.push(p.ms);
-    const pt = normalizeTokens(p.latex);
-    const rt = normalizeTokens(item.reference);
+  for (const { id, prediction, reference } of pairs) {
+    const pt = normalizeTokens(prediction);
+    const rt = normalizeTokens(reference);
     const ned = normalizedEditDistance(pt, rt);
     preds.push(pt);
     refs.push(rt);
@@ -77,29 +74,72 @@ export async function evaluate(modelId: string, setName: string, dtype: Dtype, l
     if (pt.join(' ') === rt.join(' ')) exact++;
     const a = mathml(pt.join(' '));
     if (a !== null && a === mathml(rt.join(' '))) renderEqual++;
-    samples.push({ id: item.id, reference: rt.join(' '), prediction: pt.join(' '), ned: Math.round(ned * 1000) / 1000 });
-    if (log && (i + 1) % 100 === 0) process.stderr.write(`  ${setName} ${dtype} beams ${numBeams}: ${i + 1}/${items.length} (${((Date.now() - t0) / (i + 1)).toFixed(0)} ms/image)\n`);
+    samples.push({ id, reference: rt.join(' '), prediction: pt.join(' '), ned: Math.round(ned * 1000) / 1000 });
   }
-  await model.pipe.dispose?.();
-  ms.sort((a, b) => a - b);
-  const n = items.length;
   const r4 = (x: number) => Math.round(x * 10000) / 10000;
   return {
-    model: path.basename(resolveModel(modelId)),
-    set: setName,
-    dtype,
-    numBeams,
-    ...(fellBackReason ? { fellBackReason } : {}),
     n,
     exact: r4(exact / n),
     ned: r4(nedSum / n),
     similarity: r4(1 - nedSum / n),
     bleu4: r4(bleu4(preds, refs)),
     renderEqual: r4(renderEqual / n),
-    medianMs: Math.round(ms[Math.floor(n / 2)] * 10) / 10,
+    samples,
+  };
+}
+
+export async function evaluate(modelId: string, setName: string, dtype: Dtype, limit = Infinity, log = true, numBeams = DEFAULT_NUM_BEAMS): Promise<EvalResult> {
+  const model = await openModel(modelId, 'cpu', dtype);
+  const items = (await evalSet(setName).items()).slice(0, limit);
+  if (!items.length) throw new Error(`set "${setName}" has no items: nothing to evaluate`);
+  const pairs: { id: string; prediction: string; reference: string }[] = [];
+  let fellBackReason: string | undefined;
+  const ms: number[] = [];
+  const t0 = Date.now();
+  for (const [i, item] of items.entries()) {
+    const p = await recognize(tjs, model, await item.load(), { numBeams });
+    fellBackReason ??= p.decoding?.fellBackReason;
+    ms.push(p.ms);
+    pairs.push({ id: item.id, prediction: p.latex, reference: item.reference });
+    if (log && (i + 1) % 100 === 0) process.stderr.write(`  ${setName} ${dtype} beams ${numBeams}: ${i + 1}/${items.length} (${((Date.now() - t0) / (i + 1)).toFixed(0)} ms/image)\n`);
+  }
+  await model.pipe.dispose?.();
+  ms.sort((a, b) => a - b);
+  const { samples, ...metrics } = score(pairs);
+  return {
+    model: path.basename(resolveModel(modelId)),
+    set: setName,
+    dtype,
+    numBeams,
+    ...(fellBackReason ? { fellBackReason } : {}),
+    ...metrics,
+    medianMs: Math.round(ms[Math.floor(ms.length / 2)] * 10) / 10,
     date: new Date().toISOString().slice(0, 10),
     samples,
   };
+}
+
+/**
+ * Every saved result scored again from its samples with today's canonical form (after a change
+ * to src/latex/tokens.ts): a sample keeps the canonical prediction and reference, and the
+ * canonical form of a canonical string is the canonical form of the original (the normaliser is
+ * idempotent), so no model runs. The date and times stay; `rescored` says when.
+ */
+export function rescoreAll(): { file: string; before: EvalResult; after: EvalResult }[] {
+  const out: { file: string; before: EvalResult; after: EvalResult }[] = [];
+  for (const model of ['narrow', 'augmented']) {
+    const dir = path.join(MODELS_DIR, model, 'eval');
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+      const file = path.join(dir, name);
+      const before = JSON.parse(fs.readFileSync(file, 'utf8')) as EvalResult;
+      if (!before.samples?.length) throw new Error(`${file}: no samples to score again (evaluate it: npm run eval -- --all --force)`);
+      const after: EvalResult = { ...before, ...score(before.samples), rescored: new Date().toISOString().slice(0, 10) };
+      fs.writeFileSync(file, JSON.stringify(after, null, 1) + '\n');
+      out.push({ file, before, after });
+    }
+  }
+  return out;
 }
 
 /** Where a result is kept: width 1 under the name results had before beam search, wider beams apart. */
@@ -228,7 +268,8 @@ export function writeTable(): void {
 
 const USAGE = `usage: npm run eval -- --model <id|folder> --set <${EVAL_SETS.map((s) => s.name).join('|')}> [--dtype fp32|q8|fp16] [--beams ${MIN_BEAMS}-${MAX_BEAMS}] [--limit N] [--save]
        npm run eval -- --all [--only narrow|augmented] [--beams ${MIN_BEAMS}-${MAX_BEAMS}] [--limit N] [--force]
-       npm run eval -- --table`;
+       npm run eval -- --table
+       npm run eval -- --rescore        (score the saved results again after a change to the canonical form)`;
 
 async function main() {
   const { values: flags, positionals } = cliArgs(USAGE, {
@@ -242,6 +283,7 @@ async function main() {
     only: { type: 'string' },
     force: { type: 'boolean' },
     table: { type: 'boolean' },
+    rescore: { type: 'boolean' },
   });
   if (positionals.length) usageError(`unexpected argument "${positionals[0]}"`, USAGE);
   const limit = intFlag('limit', flags.limit, USAGE, { min: 1, fallback: Infinity });
@@ -274,6 +316,13 @@ async function main() {
     }
     writeTable();
     console.log(resultsTable());
+    return;
+  }
+  if (flags.rescore) {
+    for (const { file, before: b, after: a } of rescoreAll()) {
+      console.log(`${path.relative(MODELS_DIR, file)}: exact ${(100 * b.exact).toFixed(1)}% -> ${(100 * a.exact).toFixed(1)}%, NED ${b.ned.toFixed(3)} -> ${a.ned.toFixed(3)}, BLEU-4 ${b.bleu4.toFixed(3)} -> ${a.bleu4.toFixed(3)}`);
+    }
+    writeTable();
     return;
   }
   if (flags.table) {

@@ -303,6 +303,12 @@ export async function cachedModelFetch(url: string, network: () => Promise<Respo
  * its size from the headers, never reading the body, then asks again to load it. A browser
  * downloads a body nobody reads all the same, so the first visit sent each built-in model
  * file twice (cli/bench-cold.ts, augmented q8: 3.4 of the 9.8 MB before the first prediction).
+ *
+ * Memory: the shared response is never read itself, so its tee branch keeps a reference to every
+ * chunk until the download ends and the entry is dropped. Those are the chunk objects that
+ * cachedModelFetch also keeps until the end to hash the file (a tee does not copy chunks), so a
+ * network download costs no second copy; a Cache Storage hit (not hashed on the way) holds at
+ * most one file's chunks (2.4 MB for the largest built-in q8 file) until the reader has them all.
  */
 export function shareDownloads(get: (url: string) => Promise<Response>): (url: string) => Promise<Response> {
   const running = new Map<string, Promise<Response>>();

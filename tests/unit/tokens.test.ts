@@ -21,6 +21,38 @@ describe('canonical LaTeX tokens', () => {
   });
 });
 
+describe('canonical arguments and blank edges', () => {
+  it('braces every argument, including a command with its own arguments as a script', () => {
+    expect(normalizeLatex('\\sqrt x + \\sqrt[3]{y}')).toBe('\\sqrt { x } + \\sqrt [ 3 ] { y }');
+    expect(normalizeLatex('T_\\mathrm{eff}')).toBe('T _ { \\mathrm { e f f } }');
+    expect(normalizeLatex('x ^ \\frac 1 2 y')).toBe('x ^ { \\frac { 1 } { 2 } } y');
+    expect(normalizeLatex('\\hat x \\mathrm d')).toBe('\\hat { x } \\mathrm { d }');
+    expect(normalizeLatex('b _ \\mathrm { R }')).toBe(normalizeLatex('b_{\\mathrm{R}}'));
+  });
+  it('drops spacing at the edges and braces around the whole formula, nothing inside', () => {
+    expect(normalizeLatex('e ^ { - n } \\!')).toBe('e ^ { - n }');
+    expect(normalizeLatex('\\ x = \\beta')).toBe('x = \\beta');
+    expect(normalizeLatex('{ \\sqrt { 5 0 } }')).toBe('\\sqrt { 5 0 }');
+    expect(normalizeLatex('{ \\, { x + y } \\quad }')).toBe('x + y');
+    expect(normalizeLatex('a \\, b \\; c')).toBe('a \\, b \\; c');
+    expect(normalizeLatex('{ a } ^ { 2 }')).toBe('{ a } ^ { 2 }');
+    expect(normalizeLatex('{ \\frac { 1 } { 2 } } x')).toBe('{ \\frac { 1 } { 2 } } x');
+    expect(normalizeLatex('a \\\\ b \\\\')).toBe('a \\\\ b \\\\'); // a line break is not a space
+  });
+  it('leaves malformed input as it is from the fault on', () => {
+    expect(normalizeLatex('x^{')).toBe('x ^ {');
+    expect(normalizeLatex('\\sqrt')).toBe('\\sqrt');
+    expect(normalizeLatex('{ a')).toBe('{ a');
+    expect(normalizeLatex('x _ \\left( y \\right)')).toBe('x _ \\left( y \\right)');
+  });
+  it('stays idempotent on the new forms', () => {
+    for (const s of ['{ \\sqrt x } \\!', 'T_\\mathrm{eff}^\\hat a', '\\ { \\, a \\frac 1 2 } ~', '\\sqrt[n]\\frac12']) {
+      const once = normalizeLatex(s);
+      expect(normalizeLatex(once)).toBe(once);
+    }
+  });
+});
+
 describe('metrics', () => {
   it('normalised edit distance over tokens', () => {
     expect(normalizedEditDistance(['a', 'b'], ['a', 'b'])).toBe(0);
