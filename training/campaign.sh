@@ -17,8 +17,16 @@ TSX=node_modules/.bin/tsx
 export OMP_WAIT_POLICY=PASSIVE # threads sleep instead of spinning when the 2 cores are shared
 
 [ -x "$TSX" ] || npm ci --no-audit --no-fund
+# Labels are in the canonical form of src/latex/tokens.ts: data prepared under another version of
+# it is prepared and rendered again (the eval renders keep: their references are normalised when scored)
+canon=$(sha256sum src/latex/tokens.ts | cut -c1-64)
+if [ -f .cache/formulas/train.jsonl ] && [ "$(cat .cache/formulas/canonical.sha256 2>/dev/null)" != "$canon" ]; then
+  echo "src/latex/tokens.ts differs from the one the cached data was prepared with: preparing and rendering again" >&2
+  rm -rf .cache/formulas .cache/renders/printed .cache/renders/fonts .cache/renders/hand .cache/renders/val-500
+fi
 [ -f .cache/formulas/train.jsonl ] || $TSX training/data/prepare.ts
 [ -f .cache/formulas/crohme-train.tsv ] || $TSX training/data/crohme.ts
+echo "$canon" > .cache/formulas/canonical.sha256
 sets="printed val-500"
 [ "$name" = narrow ] || sets="$sets fonts hand"
 for set in $sets; do

@@ -17,8 +17,8 @@ exactly the batches an uninterrupted one would have.
 
 Selection score: the mean token similarity over the config's validation sets (narrow: im2latex
 val clean; augmented: also white-on-blue and handwriting). When the config changes the validation
-sets, best.pt is scored again on the new ones at start (a "rescored_best" log line), so the
-comparison stays fair.
+sets (or the data's label form changes: src/latex/tokens.ts), best.pt is scored again on the new
+ones at start (a "rescored_best" log line), so the comparison stays fair.
 """
 import argparse
 import collections
@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from data import (BOS, EOS, PAD, Batcher, Sample, Vocab, build_vocab, read_crohme, read_pack, to_input)  # noqa: E402
+from data import (BOS, CACHE, EOS, PAD, Batcher, Sample, Vocab, build_vocab, read_crohme, read_pack, to_input)  # noqa: E402
 from imageops import prepare, HEIGHT  # noqa: E402
 from labels import clean as clean_label  # noqa: E402
 from metrics import token_edit_distance  # noqa: E402
@@ -429,7 +429,11 @@ def main():
                 val_sets[name] = (read_crohme("2013", vocab)[:500], None)
             else:
                 raise SystemExit(f"unknown validation set {name!r} in the config's val.sets")
-    val_key = [c["val"]["sets"], c["val"]["n"], c["val"]["max_new"]]  # what a selection score means
+    # what a selection score means: the sets, and the label form (training/campaign.sh stamps the
+    # data with the canonical form's hash; other labels would make scores incomparable)
+    stamp = os.path.join(CACHE, "formulas", "canonical.sha256")
+    label_form = open(stamp).read().strip()[:16] if os.path.exists(stamp) else None
+    val_key = [c["val"]["sets"], c["val"]["n"], c["val"]["max_new"]] + ([label_form] if label_form else [])
 
     state = {"step": 0, "best": -1.0, "best_step": -1, "seconds": 0.0, "samples": 0}
     last, best_path, log_path = (os.path.join(a.run, f) for f in ("last.pt", "best.pt", "log.jsonl"))
