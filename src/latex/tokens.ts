@@ -178,23 +178,28 @@ const TWO_ARGS = new Set(['\\frac', '\\dfrac', '\\tfrac', '\\binom', '\\stackrel
  * Every argument braced: `x ^ 2` -> `x ^ { 2 }`, `\\sqrt x` -> `\\sqrt { x }`, `\\frac 1 2` ->
  * `\\frac { 1 } { 2 }`, and a script whose argument is a command with its own arguments
  * `T _ \\mathrm { eff }` -> `T _ { \\mathrm { eff } }` (the same formula in LaTeX). Malformed input
- * (an unclosed group, a missing argument) is left as it is from that point.
+ * (an unclosed group, a missing argument) is left as it is from that point, and so is what is
+ * nested deeper than MAX_NESTING (the recursion stays far from the stack's limit on any input).
  */
-function braceArguments(t: readonly string[]): string[] {
+function braceArguments(t: readonly string[], depth = 0): string[] {
+  if (depth > MAX_NESTING) return t.slice();
   const out: string[] = [];
-  for (let i = 0; i < t.length; ) i = pushCommand(t, i, out);
+  for (let i = 0; i < t.length; ) i = pushCommand(t, i, out, depth);
   return out;
 }
 
+/** Deeper groups and argument chains than any formula has are left as they are. */
+const MAX_NESTING = 200;
+
 /** Appends the token at `i` with its arguments (braced) to `out`; returns the index after them. */
-function pushCommand(t: readonly string[], i: number, out: string[]): number {
+function pushCommand(t: readonly string[], i: number, out: string[], depth: number): number {
   const tok = t[i++];
   out.push(tok);
   const n = tok === '^' || tok === '_' ? 1 : TAKES_ARGS.has(tok) ? (TWO_ARGS.has(tok) ? 2 : 1) : 0;
   if (tok === '\\sqrt' && t[i] === '[') {
     const close = bracketEnd(t, i);
     if (close > 0) {
-      out.push('[', ...braceArguments(t.slice(i + 1, close - 1)), ']');
+      out.push('[', ...braceArguments(t.slice(i + 1, close - 1), depth + 1), ']');
       i = close;
     }
   }
@@ -203,14 +208,14 @@ function pushCommand(t: readonly string[], i: number, out: string[]): number {
     if (next === '{') {
       const end = groupEnd(t, i);
       if (end < 0) break;
-      out.push('{', ...braceArguments(t.slice(i + 1, end - 1)), '}');
+      out.push('{', ...braceArguments(t.slice(i + 1, end - 1), depth + 1), '}');
       i = end;
     } else if (isAtom(next)) {
       out.push('{', next, '}');
       i++;
-    } else if (TAKES_ARGS.has(next)) {
+    } else if (TAKES_ARGS.has(next) && depth < MAX_NESTING) {
       out.push('{');
-      i = pushCommand(t, i, out);
+      i = pushCommand(t, i, out, depth + 1);
       out.push('}');
     } else break;
   }

@@ -45,6 +45,13 @@ describe('canonical arguments and blank edges', () => {
     expect(normalizeLatex('{ a')).toBe('{ a');
     expect(normalizeLatex('x _ \\left( y \\right)')).toBe('x _ \\left( y \\right)');
   });
+  it('survives nesting deeper than any formula (no stack overflow), bracing the outer levels', () => {
+    const chain = normalizeTokens('\\sqrt '.repeat(20000) + 'x');
+    expect(chain.slice(0, 4)).toEqual(['\\sqrt', '{', '\\sqrt', '{']);
+    expect(chain.filter((t) => t === '\\sqrt')).toHaveLength(20000);
+    const groups = normalizeTokens('x ^ ' + '{ '.repeat(30000) + 'a' + ' }'.repeat(30000));
+    expect(groups).toHaveLength(60003);
+  });
   it('stays idempotent on the new forms', () => {
     for (const s of ['{ \\sqrt x } \\!', 'T_\\mathrm{eff}^\\hat a', '\\ { \\, a \\frac 1 2 } ~', '\\sqrt[n]\\frac12']) {
       const once = normalizeLatex(s);
