@@ -135,7 +135,7 @@ export function rescoreAll(): { file: string; before: EvalResult; after: EvalRes
       const before = JSON.parse(fs.readFileSync(file, 'utf8')) as EvalResult;
       if (!before.samples?.length) throw new Error(`${file}: no samples to score again (evaluate it: npm run eval -- --all --force)`);
       const after: EvalResult = { ...before, ...score(before.samples), rescored: new Date().toISOString().slice(0, 10) };
-      fs.writeFileSync(file, JSON.stringify(after, null, 1) + '\n');
+      save(after);
       out.push({ file, before, after });
     }
   }
